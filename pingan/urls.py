@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from pingan.core.views import healthz
+
+admin.site.site_header = _("Pingan administration")
+admin.site.site_title = _("Pingan")
+admin.site.index_title = _("Administration")
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("", include("pingan.accounts.urls")),
+    path("", include("pingan.geo.urls")),
+    path("api/v1/", include("pingan.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
