@@ -1,0 +1,104 @@
+"""What a user may see: the union of the org units of their role memberships.
+
+Every ``visible_to(user)`` queryset method starts here. Deny by default: an anonymous user, or a
+user with no membership, has an empty scope. Superusers see everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from pingan.accounts.models import ROLE_UNITS, Membership
+
+
+@dataclass(frozen=True)
+class Scope:
+    everything: bool = False
+    region_paths: tuple[str, ...] = ()
+    grid_ids: frozenset[int] = field(default_factory=frozenset)
+    grid_region_ids: frozenset[int] = field(default_factory=frozenset)
+    department_ids: frozenset[int] = field(default_factory=frozenset)
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def path_q(self, lookup: str) -> Q:
+        """Return ``Q(lookup__startswith=p) | …`` for the region paths (empty Q if none)."""
+        q = Q()
+        for path in self.region_paths:
+            q |= Q(**{f"{lookup}__startswith": path})
+        return q
+
+    def has_role(self, *roles: str) -> bool:
+        return self.everything or bool(self.roles.intersection(roles))
+
+    def covers_path(self, path: str) -> bool:
+        """Return whether a region path lies under one of the scope's regions."""
+        return self.everything or any(path.startswith(p) for p in self.region_paths)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.everything or self.region_paths or self.grid_ids or self.department_ids)
+
+
+EMPTY = Scope()
+
+
+def _collapse(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths that lie under another path of the set."""
+    kept: list[str] = []
+    for path in sorted(paths, key=len):
+        if not any(path.startswith(k) for k in kept):
+            kept.append(path)
+    return tuple(sorted(kept))
+
+
+def compute_scope(user) -> Scope:
+    """Return the scope of ``user`` from the database."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return EMPTY
+    if user.is_superuser:
+        return Scope(everything=True, roles=frozenset(["admin"]))
+    paths: set[str] = set()
+    grid_ids: set[int] = set()
+    grid_region_ids: set[int] = set()
+    department_ids: set[int] = set()
+    roles: set[str] = set()
+    memberships = Membership.objects.filter(user=user).select_related("region", "grid")
+    for m in memberships:
+        roles.add(m.role)
+        unit = ROLE_UNITS.get(m.role)
+        if unit == "region" and m.region_id:
+            paths.add(m.region.path)
+        elif unit == "grid" and m.grid_id:
+            grid_ids.add(m.grid_id)
+            grid_region_ids.add(m.grid.region_id)
+        elif unit == "department" and m.department_id:
+            department_ids.add(m.department_id)
+    return Scope(
+        region_paths=_collapse(paths),
+        grid_ids=frozenset(grid_ids),
+        grid_region_ids=frozenset(grid_region_ids),
+        department_ids=frozenset(department_ids),
+        roles=frozenset(roles),
+    )
+
+
+def scope_for(user) -> Scope:
+    """Return the scope of ``user``, computed once per user object (i.e. per request)."""
+    if user is None:
+        return EMPTY
+    cached = getattr(user, "_pingan_scope", None)
+    if cached is None:
+        cached = compute_scope(user)
+        try:
+            user._pingan_scope = cached
+        except AttributeError:  # AnonymousUser-like objects without a __dict__
+            pass
+    return cached
+
+
+def forget_scope(user) -> None:
+    """Drop the cached scope after the user's memberships changed."""
+    if hasattr(user, "_pingan_scope"):
+        del user._pingan_scope
