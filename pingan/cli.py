@@ -1,0 +1,236 @@
+"""The ``pingan`` command: run the demo, serve, import data, or pass through to Django's manage.
+
+``pingan demo`` is what ``make demo`` runs: migrate, collect static files, load the demo county
+if the database has no regions yet, print the demo accounts, then serve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+SETTINGS_MODULE = "pingan.settings"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_WORKERS = 2
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+    import django
+    from django.apps import apps
+
+    # Called in-process (tests, another command) Django is already set up; setting it up again
+    # would reconfigure logging under the caller's feet.
+    if not apps.ready:
+        django.setup()
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        sys.exit(f"pingan: {name}={value!r} is not a whole number")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with one sub-command per task."""
+    parser = argparse.ArgumentParser(
+        prog="pingan",
+        description="Pingan 平安: grid-based community governance (网格化基层治理).",
+        epilog="Run `pingan COMMAND --help` for the options of a command.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    demo = commands.add_parser(
+        "demo",
+        help="Set up and serve the demo county 示范县 (migrate, static files, demo data, serve).",
+        description="Migrate, collect static files, load the demo county if the database is "
+        "empty, print the demo accounts and serve on http://127.0.0.1:PORT.",
+    )
+    _add_serve_options(demo)
+
+    serve = commands.add_parser(
+        "serve",
+        help="Serve the web application (gunicorn) without changing the database.",
+        description="Serve with gunicorn (or Django's runserver where gunicorn cannot run). "
+        "Defaults come from PINGAN_HOST, PINGAN_PORT and PINGAN_WORKERS.",
+    )
+    _add_serve_options(serve)
+
+    commands.add_parser(
+        "load-demo",
+        help="Migrate the database and load (or refresh) the demo county 示范县.",
+    )
+    regions = commands.add_parser(
+        "import-regions",
+        help="Import regions 行政区划 from CSV/.xlsx (code, name, level, parent_code).",
+    )
+    regions.add_argument("file", help="CSV (UTF-8) or .xlsx file")
+    regions.add_argument("--dry-run", action="store_true", help="check every row, save nothing")
+    grids = commands.add_parser(
+        "import-grids",
+        help="Import grids 网格 from a GeoJSON FeatureCollection.",
+    )
+    grids.add_argument("file", help="GeoJSON FeatureCollection file")
+    grids.add_argument("--dry-run", action="store_true", help="check every feature, save nothing")
+    commands.add_parser(
+        "manage",
+        help="Run a Django management command (pingan manage migrate, createsuperuser, …).",
+        add_help=False,
+    )
+    return parser
+
+
+def _add_serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("PINGAN_HOST", DEFAULT_HOST),
+        help="address to listen on (PINGAN_HOST, default %(default)s)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=_env_int("PINGAN_PORT", DEFAULT_PORT),
+        help="port (PINGAN_PORT, default %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=_env_int("PINGAN_WORKERS", DEFAULT_WORKERS),
+        help="gunicorn worker processes (PINGAN_WORKERS, default %(default)s)",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``pingan`` command with ``argv`` (default: sys.argv[1:]); return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after "manage" belongs to Django, including --help and options argparse
+    # would otherwise try to read itself.
+    if argv and argv[0] == "manage":
+        return manage(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args.host, args.port, args.workers)
+    if args.command == "demo":
+        return demo(args.host, args.port, args.workers)
+    if args.command == "load-demo":
+        return load_demo()
+    if args.command == "import-regions":
+        return run_import("import_regions", args.file, args.dry_run)
+    if args.command == "import-grids":
+        return run_import("import_grids", args.file, args.dry_run)
+    return 2  # unreachable: argparse rejects unknown commands
+
+
+def manage(args: Sequence[str]) -> int:
+    """Pass ``args`` to Django's command line, exactly like ``manage.py``."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["pingan manage", *args])
+    return 0
+
+
+def _call(name: str, *args: str, **options) -> None:
+    from django.core.management import call_command
+
+    call_command(name, *args, **options)
+
+
+def load_demo() -> int:
+    """Migrate, then load the demo county."""
+    _setup_django()
+    _call("migrate", interactive=False, verbosity=1)
+    _call("load_demo")
+    return 0
+
+
+def run_import(command: str, path: str, dry_run: bool = False) -> int:
+    """Run an import command; return 1 if the file was refused or any row was rejected."""
+    _setup_django()
+    from django.core.management.base import CommandError
+
+    try:
+        _call(command, path, dry_run=dry_run)
+    except CommandError as exc:
+        print(f"pingan: {exc}", file=sys.stderr)
+        return exc.returncode or 1
+    return 0
+
+
+def demo(host: str, port: int, workers: int) -> int:
+    """Make the database ready for the demo, print the accounts, then serve."""
+    _setup_django()
+    from django.utils.translation import gettext as _
+
+    from pingan.geo import demo_data
+    from pingan.geo.models import Region
+
+    _call("migrate", interactive=False, verbosity=0)
+    _call("collectstatic", interactive=False, verbosity=0)
+    print(_("The database is up to date."))
+    county = demo_data.COUNTY_NAME
+    if Region.objects.exists():
+        print(_("The demo county %(county)s is already loaded.") % {"county": county})
+    else:
+        print(_("Loading the demo county %(county)s …") % {"county": county}, flush=True)
+        _call("load_demo", verbosity=0)
+    accounts = [(account[0], account[2]) for account in demo_data.DEMO_ACCOUNTS]
+    width = max(len(username) for username, _label in accounts) + 2
+    role_width = max(_display_width(label) for _username, label in accounts) + 2
+    print()
+    print(_("Demo accounts:"))
+    header = [_("username"), _("role"), _("password")]
+    print(f"  {_pad(header[0], width)}{_pad(header[1], role_width)}{header[2]}")
+    for username, label in accounts:
+        print(f"  {username:<{width}}{_pad(label, role_width)}{demo_data.DEMO_PASSWORD}")
+    print()
+    return serve(host, port, workers)
+
+
+def _display_width(text: str) -> int:
+    """Return the terminal width of ``text``: CJK characters take two columns."""
+    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _display_width(text), 1)
+
+
+def serve(host: str, port: int, workers: int) -> int:
+    """Replace this process with gunicorn (Linux) or Django's runserver (elsewhere)."""
+    wildcard = host in ("0.0.0.0", "::", "")  # noqa: S104 -- only compared, never bound here
+    shown = "127.0.0.1" if wildcard else host
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    print(f"Pingan: http://{shown}:{port}/  (Ctrl+C to stop)", flush=True)
+    gunicorn = _gunicorn()
+    if sys.platform.startswith("linux") and gunicorn:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+        argv = [gunicorn, "pingan.wsgi:application", "--bind", address, "--workers", str(workers)]
+        argv += ["--access-logfile", "-"]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execvp(gunicorn, argv)  # noqa: S606 -- a fixed argument list, no shell
+    # gunicorn needs fork() and POSIX signals; elsewhere Django's own server does for a demo.
+    return manage(["runserver", "--noreload", "--insecure", address])
+
+
+def _gunicorn() -> str | None:
+    """Return the gunicorn of this virtualenv, else one on PATH, else None."""
+    candidate = Path(sys.executable).parent / "gunicorn"
+    if candidate.exists():
+        return str(candidate)
+    return shutil.which("gunicorn")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
