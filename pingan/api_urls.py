@@ -1,0 +1,22 @@
+"""The REST API under /api/v1/: one router for the viewsets, plain paths for the rest."""
+
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from pingan.accounts.api import DepartmentViewSet, MeView, TokenView
+from pingan.geo.api import GridViewSet, RegionViewSet
+
+router = DefaultRouter()
+router.register("regions", RegionViewSet, basename="region")
+router.register("grids", GridViewSet, basename="grid")
+router.register("departments", DepartmentViewSet, basename="department")
+
+urlpatterns = [
+    # The contract names the path without a trailing slash; accept both, document one.
+    path("auth/token", TokenView.as_view(), name="api-token"),
+    path("auth/token/", TokenView.as_view(schema=None), name="api-token-slash"),
+    path("me/", MeView.as_view(), name="api-me"),
+    *router.urls,
+]
