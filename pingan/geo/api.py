@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,6 +25,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from pingan.geo.features import grid_features, region_features
 from pingan.geo.filters import GridFilter, RegionFilter
 from pingan.geo.locate import locate
 from pingan.geo.models import Grid, GridMember, Region
@@ -57,20 +57,12 @@ class GeoJSONRenderer(JSONRenderer):
 GEOJSON_RENDERERS = [JSONRenderer, GeoJSONRenderer, BrowsableAPIRenderer]
 
 
-def _url_or_fallback(name: str, pk: int, fallback: str) -> str:
-    """Return the page URL of an object, or ``fallback`` while that page is not wired up."""
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return fallback % pk
-
-
 def grid_page_url(pk: int) -> str:
-    return _url_or_fallback("geo:grid_detail", pk, "/grids/%d/")
+    return reverse("geo:grid_detail", args=[pk])
 
 
 def region_page_url(pk: int) -> str:
-    return _url_or_fallback("geo:region_detail", pk, "/regions/%d/")
+    return reverse("geo:region_detail", args=[pk])
 
 
 def team_size() -> Coalesce:
@@ -170,6 +162,12 @@ class GridDetailSerializer(GridSerializer):
 # Documentation-only serializers: the GeoJSON actions build plain dicts in one query.
 
 
+class TeamMemberRefSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=GridMember.Role.choices)
+    role_display = serializers.CharField()
+
+
 class GridFeaturePropertiesSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
@@ -184,8 +182,12 @@ class GridFeaturePropertiesSerializer(serializers.Serializer):
     village = serializers.CharField(help_text=_("Code of the village or township of the grid."))
     is_active = serializers.BooleanField()
     active_now = serializers.BooleanField(help_text=_("In use and in season today."))
+    active_from = serializers.DateField(allow_null=True)
+    active_until = serializers.DateField(allow_null=True)
+    subkind_display = serializers.CharField()
     url = serializers.CharField(help_text=_("Path of the grid's page."))
     team_size = serializers.IntegerField()
+    team = TeamMemberRefSerializer(many=True, help_text=_("Name and role of each member."))
 
 
 class GridFeatureSerializer(serializers.Serializer):
@@ -317,28 +319,7 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
         renderer_classes=GEOJSON_RENDERERS,
     )
     def geojson(self, request: Request) -> Response:
-        queryset = self.filter_queryset(self.get_queryset()).exclude(boundary__isnull=True)
-        rows = queryset.values("id", "code", "name", "level", "parent_code", "boundary")
-        levels = dict(Region.Level.choices)
-        features = [
-            {
-                "type": "Feature",
-                "id": row["id"],
-                "geometry": row["boundary"],
-                "properties": {
-                    "id": row["id"],
-                    "code": row["code"],
-                    "name": row["name"],
-                    "level": row["level"],
-                    "level_display": str(levels.get(row["level"], row["level"])),
-                    "parent": row["parent_code"],
-                    "url": region_page_url(row["id"]),
-                },
-            }
-            for row in rows
-            # JSON null in the column is not SQL NULL on every backend: skip empty ones here.
-            if row["boundary"]
-        ]
+        features = region_features(self.filter_queryset(self.get_queryset()))
         return Response({"type": "FeatureCollection", "features": features})
 
 
@@ -411,45 +392,7 @@ class GridViewSet(viewsets.ReadOnlyModelViewSet):
         renderer_classes=GEOJSON_RENDERERS,
     )
     def geojson(self, request: Request) -> Response:
-        queryset = self.filter_queryset(
-            Grid.objects.visible_to(request.user).annotate(team_size=team_size())
-        )
-        rows = queryset.values(
-            "id", "code", "name", "kind", "subkind", "households", "is_active",
-            "active_from", "active_until", "geometry", "team_size",
-            region_name=F("region__name"), region_code=F("region__code"),
-        )  # fmt: skip
-        kinds = dict(Grid.Kind.choices)
-        today = timezone.localdate()
-        features = []
-        for row in rows:
-            season = Grid(
-                is_active=row["is_active"],
-                active_from=row["active_from"],
-                active_until=row["active_until"],
-            )
-            features.append(
-                {
-                    "type": "Feature",
-                    "id": row["id"],
-                    "geometry": row["geometry"],
-                    "properties": {
-                        "id": row["id"],
-                        "code": row["code"],
-                        "name": row["name"],
-                        "kind": row["kind"],
-                        "kind_display": str(kinds.get(row["kind"], row["kind"])),
-                        "subkind": row["subkind"],
-                        "households": row["households"],
-                        "region_name": row["region_name"],
-                        "village": row["region_code"],
-                        "is_active": row["is_active"],
-                        "active_now": season.is_active_on(today),
-                        "url": grid_page_url(row["id"]),
-                        "team_size": row["team_size"],
-                    },
-                }
-            )
+        features = grid_features(self.filter_queryset(Grid.objects.visible_to(request.user)))
         return Response({"type": "FeatureCollection", "features": features})
 
     @extend_schema(
