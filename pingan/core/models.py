@@ -152,7 +152,7 @@ class WorkingPeriod(models.Model):
 
     class Meta:
         verbose_name = _("working period")
-        verbose_name_plural = _("working hours")
+        verbose_name_plural = _("working periods")
         ordering = ["start"]
         constraints = [
             models.CheckConstraint(
