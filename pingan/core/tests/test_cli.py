@@ -132,3 +132,14 @@ def test_demo_on_a_loaded_database_prints_the_accounts_and_serves(no_exec, capsy
     assert "pingan-demo" in out
     assert "http://127.0.0.1:8124/" in out
     assert no_exec[0][no_exec[0].index("--bind") + 1] == "127.0.0.1:8124"
+
+
+@pytest.mark.django_db
+def test_pingan_load_demo_twice_finds_the_same_counts(capsys):
+    from pingan.geo.demo import counts
+
+    assert cli.main(["load-demo"]) == 0
+    first = counts()
+    assert cli.main(["load-demo"]) == 0
+    assert counts() == first
+    assert first["grids"] >= 70
