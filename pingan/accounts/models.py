@@ -60,14 +60,7 @@ class DepartmentQuerySet(models.QuerySet):
         from pingan.accounts.scope import scope_for
 
         scope = scope_for(user)
-        if scope.everything:
-            return self
-        q = scope.path_q("region__path")
-        if scope.department_ids:
-            q |= models.Q(pk__in=scope.department_ids)
-        if not q:
-            return self.none()
-        return self.filter(q)
+        return scope.restrict(self, "region__path", pk__in=scope.department_ids)
 
 
 class Department(models.Model):

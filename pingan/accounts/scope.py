@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from pingan.accounts.models import ROLE_UNITS, Membership
 
@@ -28,6 +28,20 @@ class Scope:
         for path in self.region_paths:
             q |= Q(**{f"{lookup}__startswith": path})
         return q
+
+    def restrict(self, queryset: QuerySet, path_lookup: str, **id_lookups) -> QuerySet:
+        """Return ``queryset`` limited to rows under the scope's regions or matching an id lookup.
+
+        ``id_lookups`` maps a lookup to a set of ids, e.g. ``pk__in=scope.grid_ids``; empty sets
+        are ignored. With nothing to match, the result is empty (deny by default).
+        """
+        if self.everything:
+            return queryset
+        q = self.path_q(path_lookup)
+        for lookup, ids in id_lookups.items():
+            if ids:
+                q |= Q(**{lookup: ids})
+        return queryset.filter(q) if q else queryset.none()
 
     def has_role(self, *roles: str) -> bool:
         return self.everything or bool(self.roles.intersection(roles))

@@ -30,14 +30,7 @@ class RegionQuerySet(models.QuerySet):
         from pingan.accounts.scope import scope_for
 
         scope = scope_for(user)
-        if scope.everything:
-            return self
-        q = scope.path_q("path")
-        if scope.grid_region_ids:
-            q |= models.Q(pk__in=scope.grid_region_ids)
-        if not q:
-            return self.none()
-        return self.filter(q)
+        return scope.restrict(self, "path", pk__in=scope.grid_region_ids)
 
     def subtree(self, region: Region) -> RegionQuerySet:
         """Return ``region`` and everything under it (a prefix query on the path)."""
@@ -146,14 +139,7 @@ class GridQuerySet(models.QuerySet):
         from pingan.accounts.scope import scope_for
 
         scope = scope_for(user)
-        if scope.everything:
-            return self
-        q = scope.path_q("path")
-        if scope.grid_ids:
-            q |= models.Q(pk__in=scope.grid_ids)
-        if not q:
-            return self.none()
-        return self.filter(q)
+        return scope.restrict(self, "path", pk__in=scope.grid_ids)
 
     def in_region(self, region: Region) -> GridQuerySet:
         return self.filter(path__startswith=region.path)
