@@ -15,6 +15,11 @@ def pytest_configure(config):
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AXES_ENABLED = True
+    # Tasks run synchronously in tests (in-memory storage); tests that need the real queue
+    # (retries, the consumer, Redis) build their own Huey instance.
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
 
 
 @pytest.fixture(scope="session")

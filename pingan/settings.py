@@ -95,12 +95,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "huey.contrib.djhuey",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
     "pingan.core",
     "pingan.geo",
     "pingan.accounts",
+    "pingan.notify",
+    "pingan.workflow",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +173,24 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background work (Huey): SQLite under var/ (no extra server), Redis when REDIS_URL is set.
+# `pingan worker` runs the consumer, periodic tasks included.
+HUEY = {
+    "name": "pingan",
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.SqliteHuey",
+    "connection": {"url": REDIS_URL} if REDIS_URL else {"filename": str(VAR_DIR / "tasks.sqlite3")},
+    "immediate": envbool("PINGAN_TASKS_IMMEDIATE", False),
+    "results": True,
+    "store_none": False,
+    "utc": True,
+    "consumer": {
+        "workers": envint("PINGAN_WORKER_THREADS", 4),
+        "worker_type": "thread",
+        "periodic": True,
+        "check_worker_health": True,
+    },
+}
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

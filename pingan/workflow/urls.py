@@ -1,0 +1,3 @@
+
+app_name = "workflow"
+urlpatterns: list = []
