@@ -137,6 +137,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "pingan.core.context_processors.pingan",
+                "pingan.notify.context_processors.notifications",
             ],
         },
     },
@@ -292,6 +293,34 @@ PINGAN_GRID_CODE_REGEX = env("PINGAN_GRID_CODE_REGEX", r"^\d{15}$")
 PINGAN_LOCATE_FALLBACK_KM = envfloat("PINGAN_LOCATE_FALLBACK_KM", 5.0)
 # locate(): how often (s) a process checks whether another process changed the grids.
 PINGAN_LOCATE_RECHECK_SECONDS = envfloat("PINGAN_LOCATE_RECHECK_SECONDS", 5.0)
+# Deadlines: the warning comes at this fraction (0–1) of a deadline's running time; the sweep
+# (every minute, in the worker) fires hooks in batches of this many deadlines per transaction.
+PINGAN_DEADLINE_WARN_FRACTION = envfloat("PINGAN_DEADLINE_WARN_FRACTION", 0.8)
+if not 0 <= PINGAN_DEADLINE_WARN_FRACTION <= 1:
+    raise ImproperlyConfigured("PINGAN_DEADLINE_WARN_FRACTION must lie between 0 and 1")
+PINGAN_SWEEP_BATCH = envint("PINGAN_SWEEP_BATCH", 1000)
+if PINGAN_SWEEP_BATCH < 1:
+    raise ImproperlyConfigured("PINGAN_SWEEP_BATCH must be at least 1")
+
+# Notifications: robots, e-mail and SMS. Links in messages are made absolute with the site URL.
+PINGAN_SITE_URL = env("PINGAN_SITE_URL", "http://127.0.0.1:8000")
+# The local stand-in for a group robot (offline demos only; `pingan demo` turns it on).
+PINGAN_DEMO_ROBOT = envbool("PINGAN_DEMO_ROBOT", False)
+PINGAN_SMS_BACKEND = env("PINGAN_SMS_BACKEND", "pingan.notify.channels.LoggingSMSBackend")
+PINGAN_WEBHOOK_TIMEOUT = envfloat("PINGAN_WEBHOOK_TIMEOUT", 5.0)
+PINGAN_NOTIFY_MAX_ATTEMPTS = envint("PINGAN_NOTIFY_MAX_ATTEMPTS", 5)
+# Retry back-off: base seconds × 2^(attempt-1), at most the cap.
+PINGAN_NOTIFY_RETRY_SECONDS = envint("PINGAN_NOTIFY_RETRY_SECONDS", 30)
+PINGAN_NOTIFY_RETRY_MAX_SECONDS = envint("PINGAN_NOTIFY_RETRY_MAX_SECONDS", 3600)
+EMAIL_BACKEND = env("PINGAN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("PINGAN_DEFAULT_FROM_EMAIL", "pingan@localhost")
+EMAIL_HOST = env("PINGAN_EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("PINGAN_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("PINGAN_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("PINGAN_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("PINGAN_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("PINGAN_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = envint("PINGAN_EMAIL_TIMEOUT", 10)
 
 LOGGING = {
     "version": 1,
