@@ -80,3 +80,63 @@ def api_as(user):
         return api
 
     return make
+
+
+# --- browser tests (see pingan/core/browser_testing.py) ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless chromium for the whole session: Playwright's sync API allows one loop."""
+    from pingan.core.browser_testing import CHROMIUM, CHROMIUM_ARGS
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """Make sure the demo county is loaded (a previous live-server test flushed it)."""
+    from django.core.management import call_command
+
+    from pingan.geo.models import Grid
+
+    if Grid.objects.count() == 0:
+        call_command("load_demo", verbosity=0)
+
+
+@pytest.fixture
+def page(browser, live_server, demo):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    # Shown by pytest when a test fails: what the page's JavaScript complained about.
+    page.on("pageerror", lambda error: print("page error:", error))
+    page.on("console", lambda message: print("console:", message.type, message.text))
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def demo_restored_after_module(django_db_blocker):
+    """Leave the demo county in the database for the tests that run after a browser module.
+
+    Live-server tests run outside a rolled-back transaction and flush the database afterwards.
+    """
+    yield
+    from django.core.management import call_command
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents:
+            connection.creation.deserialize_db_from_string(contents)
+        call_command("load_demo", verbosity=0)
+        # Playwright's event loop gives this code its own connection: close it, or PostgreSQL
+        # refuses to drop the test database at the end.
+        connection.close()

@@ -1,7 +1,8 @@
 """The ``pingan`` command: run the demo, serve, import data, or pass through to Django's manage.
 
 ``pingan demo`` is what ``make demo`` runs: migrate, collect static files, load the demo county
-if the database has no regions yet, print the demo accounts, then serve.
+if the database has no regions yet, print the demo accounts, then serve with a background worker
+(``pingan worker``) running beside the web server, stopped with it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve_options(serve)
 
     commands.add_parser(
+        "worker",
+        help="Run the background worker (task queue consumer, periodic tasks included).",
+        description="Run Huey's consumer (Django's run_huey); options such as -w/--workers "
+        "are passed through: see `pingan worker --help`.",
+        add_help=False,
+    )
+    commands.add_parser(
         "load-demo",
         help="Migrate the database and load (or refresh) the demo county 示范县.",
     )
@@ -117,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # would otherwise try to read itself.
     if argv and argv[0] == "manage":
         return manage(argv[1:])
+    if argv and argv[0] == "worker":
+        return worker(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args.host, args.port, args.workers)
@@ -138,6 +150,11 @@ def manage(args: Sequence[str]) -> int:
 
     execute_from_command_line(["pingan manage", *args])
     return 0
+
+
+def worker(args: Sequence[str]) -> int:
+    """Run the task-queue consumer (huey's run_huey) with ``args`` (e.g. ``-w 2``)."""
+    return manage(["run_huey", *args])
 
 
 def _call(name: str, *args: str, **options) -> None:
@@ -169,11 +186,18 @@ def run_import(command: str, path: str, dry_run: bool = False) -> int:
 
 def demo(host: str, port: int, workers: int) -> int:
     """Make the database ready for the demo, print the accounts, then serve."""
+    # Offline demos have no WeCom/DingTalk: the built-in demo robot of this server stands in,
+    # and links in messages point here. The web server and the worker inherit both.
+    os.environ.setdefault("PINGAN_DEMO_ROBOT", "1")
+    os.environ.setdefault("PINGAN_SITE_URL", f"http://{host}:{port}")
     _setup_django()
+    from django.conf import settings
     from django.utils.translation import gettext as _
 
     from pingan.geo import demo_data
     from pingan.geo.models import Region
+    from pingan.notify.demo_robot import ensure_demo_channel
+    from pingan.workflow.demo import load_demo_reminders
 
     _call("migrate", interactive=False, verbosity=0)
     _call("collectstatic", interactive=False, verbosity=0)
@@ -184,6 +208,10 @@ def demo(host: str, port: int, workers: int) -> int:
     else:
         print(_("Loading the demo county %(county)s …") % {"county": county}, flush=True)
         _call("load_demo", verbosity=0)
+    # A fresh reminder on every start, so each demo shows a deadline passing within minutes.
+    load_demo_reminders()
+    if settings.PINGAN_DEMO_ROBOT:
+        ensure_demo_channel(settings.PINGAN_SITE_URL)
     accounts = [(account[0], account[2]) for account in demo_data.DEMO_ACCOUNTS]
     width = max(len(username) for username, _label in accounts) + 2
     role_width = max(_display_width(label) for _username, label in accounts) + 2
@@ -194,7 +222,7 @@ def demo(host: str, port: int, workers: int) -> int:
     for username, label in accounts:
         print(f"  {username:<{width}}{_pad(label, role_width)}{demo_data.DEMO_PASSWORD}")
     print()
-    return serve(host, port, workers)
+    return serve(host, port, workers, with_worker=True)
 
 
 def _display_width(text: str) -> int:
@@ -206,8 +234,13 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(width - _display_width(text), 1)
 
 
-def serve(host: str, port: int, workers: int) -> int:
-    """Replace this process with gunicorn (Linux) or Django's runserver (elsewhere)."""
+def serve(host: str, port: int, workers: int, *, with_worker: bool = False) -> int:
+    """Serve with gunicorn (Linux) or Django's runserver (elsewhere).
+
+    Alone, this process becomes gunicorn. ``with_worker`` (the demo) starts ``pingan worker``
+    first and runs the server as a child instead, so that stopping the server (Ctrl+C, SIGTERM)
+    stops the worker too.
+    """
     wildcard = host in ("0.0.0.0", "::", "")  # noqa: S104 -- only compared, never bound here
     shown = "127.0.0.1" if wildcard else host
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -217,11 +250,60 @@ def serve(host: str, port: int, workers: int) -> int:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
         argv = [gunicorn, "pingan.wsgi:application", "--bind", address, "--workers", str(workers)]
         argv += ["--access-logfile", "-"]
-        sys.stdout.flush()
-        sys.stderr.flush()
+    else:
+        # gunicorn needs fork() and POSIX signals; elsewhere Django's own server does for a demo.
+        argv = [sys.executable, "-m", "pingan.cli", "manage", "runserver", "--noreload"]
+        argv += ["--insecure", address]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if with_worker:
+        return _run_beside_worker(argv)
+    if argv[0] == gunicorn:
         os.execvp(gunicorn, argv)  # noqa: S606 -- a fixed argument list, no shell
-    # gunicorn needs fork() and POSIX signals; elsewhere Django's own server does for a demo.
-    return manage(["runserver", "--noreload", "--insecure", address])
+    return manage(argv[argv.index("manage") + 1 :])
+
+
+WORKER_STOP_SECONDS = 15
+
+
+def _run_beside_worker(server_argv: list[str]) -> int:
+    """Start ``pingan worker``, run ``server_argv`` until it exits, then stop the worker.
+
+    SIGINT and SIGTERM received here are passed on to the server; a Ctrl+C in the terminal
+    reaches both children anyway, as they share this process group.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+    print("Pingan: starting the background worker (pingan worker)", flush=True)
+    worker_process = subprocess.Popen([sys.executable, "-m", "pingan.cli", "worker"])  # noqa: S603
+    server = None
+    previous: dict[int, object] = {}
+    try:
+        server = subprocess.Popen(server_argv)  # noqa: S603 -- a fixed argument list, no shell
+
+        def forward(signum, _frame) -> None:
+            if server.poll() is None:
+                server.send_signal(signum)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, forward)
+        return server.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for child in (server, worker_process):
+            _stop(child)
+
+
+def _stop(child: subprocess.Popen | None) -> None:
+    """Terminate ``child`` if it still runs; kill it if it has not stopped after a while."""
+    if child is None or child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 def _gunicorn() -> str | None:

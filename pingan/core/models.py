@@ -1,4 +1,5 @@
-"""Shared data: the working calendar (holidays, make-up working days, working hours).
+"""Shared data: the working calendar (holidays, make-up working days, working hours), background
+jobs with their progress, and background tasks that failed for good.
 
 The SLA clock (``pingan.core.sla``) reads these tables. The public-holiday calendar itself comes
 from the ``chinese-calendar`` package; :class:`CalendarDay` rows override it for single dates and
@@ -10,9 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # The longest range the "add a range" form accepts: the longest Chinese holiday is 9 days, so
@@ -181,3 +186,133 @@ class WorkingPeriod(models.Model):
             raise ValidationError(
                 _("This period overlaps the working period %(other)s.") % {"other": overlapping}
             )
+
+
+# --- background work -----------------------------------------------------------------------------
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user) -> JobQuerySet:
+        """Return the jobs ``user`` may see: the ones they started (superusers see all)."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(created_by=user)
+
+
+class Job(models.Model):
+    """A piece of long work (an import, an export) run by the worker, with its progress.
+
+    Start one with :func:`pingan.core.jobs.start_job`; the job function reports through
+    :meth:`progress`, :meth:`log` and :meth:`set_result_file` (see ``pingan.core.jobs``).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=60, db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="jobs",
+    )
+    func_path = models.CharField(_("job function"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    # Named percent, not progress: job functions call job.progress(percent, message).
+    percent = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    messages = models.JSONField(_("messages"), default=list, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    result_file = models.FileField(_("result file"), upload_to="jobs/%Y/%m/", blank=True)
+    result_summary = models.JSONField(_("result summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="core_job_owner_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__lte=100),
+                name="core_job_percent_at_most_100",
+                violation_error_message=_("Progress cannot pass 100%."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:job_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    # The reporting methods (progress, log, set_result_file, set_summary) are written in
+    # pingan.core.jobs, next to the runner that owns their throttling.
+    def progress(self, percent: float, message: str = "") -> None:
+        """Report ``percent`` done (0–100) and optionally a line for the job's message list."""
+        from pingan.core.jobs import report_progress
+
+        report_progress(self, percent, message)
+
+    def log(self, message: str) -> None:
+        """Add a line to the job's message list without changing its progress."""
+        from pingan.core.jobs import report_progress
+
+        report_progress(self, None, message)
+
+    def set_result_file(self, name: str, content: bytes) -> None:
+        """Store ``content`` as the job's downloadable result, named ``name``."""
+        from pingan.core.jobs import store_result_file
+
+        store_result_file(self, name, content)
+
+    def set_summary(self, summary: dict) -> None:
+        """Store a small JSON summary of the outcome (counts), shown on the job page."""
+        self.result_summary = summary
+        self.save(update_fields=["result_summary"])
+
+
+class FailedTask(models.Model):
+    """A background task that kept failing after all its retries, kept for an administrator.
+
+    Written by a Huey signal handler (``pingan.core.tasks``); the admin can retry it.
+    """
+
+    task_name = models.CharField(_("task"), max_length=200, db_index=True)
+    task_id = models.CharField(_("task id"), max_length=64, db_index=True)
+    args_repr = models.TextField(_("arguments"), blank=True)
+    # The arguments again as JSON when they are JSON-safe, so "retry" can rebuild the task.
+    payload = models.JSONField(_("arguments (JSON)"), null=True, blank=True)
+    error = models.TextField(_("error"))
+    traceback = models.TextField(_("traceback"), blank=True)
+    retries_used = models.PositiveSmallIntegerField(_("retries used"), default=0)
+    failed_at = models.DateTimeField(_("failed at"), default=timezone.now, db_index=True)
+    retried_at = models.DateTimeField(_("retried at"), null=True, blank=True)
+    retried_task_id = models.CharField(_("retried as task id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("failed task")
+        verbose_name_plural = _("failed tasks")
+        ordering = ["-failed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.task_id}"

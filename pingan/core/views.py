@@ -1,12 +1,22 @@
+"""The health check and the pages of background jobs (list, progress, result file)."""
+
 from __future__ import annotations
 
+import datetime as dt
+import os
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from pingan import __version__
+from pingan.core.models import Job
 
 
 @require_GET
@@ -29,3 +39,76 @@ def healthz(request):
             "time": timezone.now().isoformat(),
         }
     )
+
+
+# --- background jobs ------------------------------------------------------------------------------
+
+
+# Labels for the counts job functions commonly report; other keys are shown as they are.
+SUMMARY_LABELS = {
+    "created": _("Created"),
+    "updated": _("Updated"),
+    "unchanged": _("Unchanged"),
+    "rejected": _("Rejected"),
+    "rows": _("Rows"),
+}
+
+
+def job_context(job: Job) -> dict:
+    """Return the template context of the job page and its progress part."""
+    summary = [
+        (key, SUMMARY_LABELS.get(key, key), value) for key, value in job.result_summary.items()
+    ]
+    shown = []
+    for message in job.messages[-50:]:
+        try:
+            at = timezone.localtime(dt.datetime.fromisoformat(message["at"]))
+        except (KeyError, TypeError, ValueError):
+            at = None
+        shown.append({"at": at, "text": message.get("text", "")})
+    return {"job": job, "summary": summary, "messages_shown": shown}
+
+
+def get_job_for_user(user, pk: int) -> Job:
+    """Return the job ``pk`` if ``user`` may see it, else raise Http404."""
+    return get_object_or_404(Job.objects.visible_to(user).select_related("created_by"), pk=pk)
+
+
+@login_required
+@require_GET
+def job_list(request: HttpRequest) -> HttpResponse:
+    """List the jobs the user started, newest first."""
+    jobs = Job.objects.visible_to(request.user).select_related("created_by")
+    page = Paginator(jobs, 50).get_page(request.GET.get("page"))
+    return render(request, "core/job_list.html", {"page_obj": page, "jobs": page.object_list})
+
+
+@login_required
+@require_GET
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one job with a progress bar that refreshes itself until the job ends."""
+    job = get_job_for_user(request.user, pk)
+    return render(request, "core/job_detail.html", job_context(job))
+
+
+@login_required
+@require_GET
+@never_cache
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """Return the progress part of the job page (polled by htmx every second while it runs)."""
+    job = get_job_for_user(request.user, pk)
+    return render(request, "core/job_detail_progress.html", job_context(job))
+
+
+@login_required
+@require_GET
+def job_result(request: HttpRequest, pk: int) -> FileResponse:
+    """Send the job's result file to whoever may see the job."""
+    job = get_job_for_user(request.user, pk)
+    if not job.result_file:
+        raise Http404("This job has no result file.")
+    try:
+        handle = job.result_file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The result file is gone.") from exc
+    return FileResponse(handle, as_attachment=True, filename=os.path.basename(job.result_file.name))

@@ -2,11 +2,71 @@
 
 from __future__ import annotations
 
+import json
+import os
+import uuid
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from pingan.accounts.admin import ScopedAdminMixin, ScopedInlineMixin
 from pingan.geo.models import Grid, GridMember, Region
+
+GRID_IMPORT_MAX_BYTES = 20 * 1024 * 1024
+GRID_IMPORT_SUFFIXES = (".geojson", ".json")
+
+
+class GridImportForm(forms.Form):
+    """Upload a GeoJSON FeatureCollection of grids; checked enough here to refuse a wrong file."""
+
+    file = forms.FileField(
+        label=_("GeoJSON file"),
+        help_text=_(
+            "A FeatureCollection (.geojson or .json, at most 20 MB). Feature properties: "
+            "region_code, code, name, kind, subkind, households, active_from, active_until."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(GRID_IMPORT_SUFFIXES):
+            raise forms.ValidationError(
+                _("Choose a GeoJSON file (.geojson or .json), not “%(name)s”."),
+                params={"name": upload.name},
+                code="suffix",
+            )
+        if upload.size > GRID_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size).1f MB; at most 20 MB can be imported at once."),
+                params={"size": upload.size / 1024 / 1024},
+                code="size",
+            )
+        try:
+            data = json.loads(upload.read().decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise forms.ValidationError(
+                _("The file is not valid UTF-8 JSON: %(error)s"), params={"error": exc}, code="json"
+            ) from exc
+        finally:
+            upload.seek(0)
+        if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+            raise forms.ValidationError(
+                _("The file is JSON but not a GeoJSON FeatureCollection."), code="geojson"
+            )
+        if not isinstance(data.get("features"), list):
+            raise forms.ValidationError(
+                _("The FeatureCollection has no list of features."), code="geojson"
+            )
+        return upload
 
 
 @admin.register(Region)
@@ -50,6 +110,58 @@ class GridAdmin(ScopedAdminMixin, admin.ModelAdmin):
         (_("Shape"), {"fields": ("geometry", "is_demo")}),
         (_("Computed"), {"fields": readonly_fields}),
     )
+    change_list_template = "admin/geo/grid/change_list.html"
+
+    def get_urls(self):
+        urls = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="geo_grid_import",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        """Return whether ``request.user`` may import grids.
+
+        The importer does not know the staff member's scope, so only superusers may run it.
+        """
+        return request.user.is_superuser
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import": self.has_import_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Take a GeoJSON upload and import it as a background job; show the job's page."""
+        from pingan.core.jobs import start_job
+        from pingan.geo.jobs import IMPORT_GRIDS
+
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = GridImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            filename = os.path.basename(upload.name)
+            stored = default_storage.save(
+                f"imports/{uuid.uuid4().hex}-{get_valid_filename(filename)}", upload
+            )
+            job = start_job(
+                kind=IMPORT_GRIDS,
+                title=gettext("Import grids from %(file)s") % {"file": filename},
+                user=request.user,
+                func_path=IMPORT_GRIDS,
+                params={"path": stored, "filename": filename},
+            )
+            return redirect(job.get_absolute_url())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Import grids from GeoJSON"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/geo/grid/import.html", context)
 
 
 @admin.register(GridMember)

@@ -14,7 +14,7 @@ import io
 import json
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -435,11 +435,17 @@ def _repath_subtree(old_path: str) -> None:
 # --- grids -------------------------------------------------------------------------------------
 
 
-def import_grids(path: str | Path, *, dry_run: bool = False) -> ImportReport:
+def import_grids(
+    path: str | Path,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
     """Create or update grids from a GeoJSON FeatureCollection; return what happened to each.
 
     Feature properties: region_code (or region), code, name, kind, subkind, households,
     active_from, active_until (ISO dates), description and optionally is_active.
+    ``progress(done, total)``, if given, is called after each feature (background jobs show it).
     """
     features = read_features(path)
     report = ImportReport(unit="feature")
@@ -453,8 +459,12 @@ def import_grids(path: str | Path, *, dry_run: bool = False) -> ImportReport:
         except RowRejected as exc:
             report.reject(index, code, str(exc))
     dupes = duplicated(c["code"] for c in candidates)
+    total, done = len(features), len(features) - len(candidates)
     with transaction.atomic():
         for candidate in candidates:
+            if progress is not None:
+                progress(done, total)
+                done += 1
             index, code = candidate["index"], candidate["code"]
             if code in dupes:
                 others = [str(c["index"]) for c in candidates if c["code"] == code]
@@ -480,6 +490,8 @@ def import_grids(path: str | Path, *, dry_run: bool = False) -> ImportReport:
                 setattr(report, outcome, getattr(report, outcome) + 1)
         if dry_run:
             transaction.set_rollback(True)
+    if progress is not None:
+        progress(total, total)
     return report
 
 

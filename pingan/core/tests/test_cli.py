@@ -47,7 +47,8 @@ def test_pingan_help_lists_every_command():
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    for command in ("demo", "serve", "load-demo", "import-regions", "import-grids", "manage"):
+    commands = ("demo", "serve", "worker", "load-demo", "import-regions", "import-grids", "manage")
+    for command in commands:
         assert command in result.stdout
 
 
@@ -117,13 +118,41 @@ def test_serve_reads_the_port_from_the_environment(no_exec, monkeypatch):
     assert argv[argv.index("--bind") + 1] == "10.0.0.5:8999"
 
 
+class FakePopen:
+    """Stand in for subprocess.Popen: record the command, exit at once with status 0."""
+
+    started: list[list[str]] = []
+
+    def __init__(self, argv, **kwargs):
+        self.argv = argv
+        self.returncode = None
+        FakePopen.started.append(argv)
+
+    def poll(self):
+        return self.returncode
+
+    def wait(self, timeout=None):
+        self.returncode = 0
+        return 0
+
+    def send_signal(self, signum):
+        self.returncode = -signum
+
+    def terminate(self):
+        self.returncode = -15
+
+    def kill(self):
+        self.returncode = -9
+
+
 @pytest.mark.django_db
 def test_demo_on_a_loaded_database_prints_the_accounts_and_serves(no_exec, capsys, monkeypatch):
     called = []
     # migrate and collectstatic are Django's own; here only the order of the steps matters.
     monkeypatch.setattr(cli, "_call", lambda name, *args, **options: called.append(name))
-    with pytest.raises(Served):
-        cli.main(["demo", "--port", "8124"])
+    monkeypatch.setattr(cli.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(FakePopen, "started", [])
+    assert cli.main(["demo", "--port", "8124"]) == 0
     assert called == ["migrate", "collectstatic"]  # the demo county is already there
     out = capsys.readouterr().out
     assert "already loaded" in out
@@ -131,7 +160,12 @@ def test_demo_on_a_loaded_database_prints_the_accounts_and_serves(no_exec, capsy
         assert f"  {username} " in out
     assert "pingan-demo" in out
     assert "http://127.0.0.1:8124/" in out
-    assert no_exec[0][no_exec[0].index("--bind") + 1] == "127.0.0.1:8124"
+    # The worker starts first, then gunicorn runs as a child (not exec'd) so both can be stopped.
+    worker, server = FakePopen.started
+    assert worker == [sys.executable, "-m", "pingan.cli", "worker"]
+    assert server[0] == "/venv/bin/gunicorn"
+    assert server[server.index("--bind") + 1] == "127.0.0.1:8124"
+    assert no_exec == []
 
 
 @pytest.mark.django_db

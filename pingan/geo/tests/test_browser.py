@@ -8,86 +8,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-from django.core.management import call_command
-from django.db import connection
-
 from pingan.accounts.models import Membership, User
+from pingan.core.browser_testing import BROWSER_TEST_MARKS, log_in
 from pingan.geo.models import Grid
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = os.environ.get("PINGAN_SCREENSHOTS") == "1"
 SCREENSHOT_DIR = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-PASSWORD = "pingan-demo"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
-    # serialized_rollback brings back the rows the migrations made after each flush.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _demo_back_after_module(django_db_blocker):
-    """Leave the demo county in the database for the tests that run after these.
-
-    Live-server tests run outside a rolled-back transaction and flush the database afterwards.
-    """
-    yield
-    with django_db_blocker.unblock():
-        contents = getattr(connection, "_test_serialized_contents", None)
-        if contents:
-            connection.creation.deserialize_db_from_string(contents)
-        call_command("load_demo", verbosity=0)
-        # Playwright's event loop gives this code its own context, hence its own connection:
-        # close it, or PostgreSQL refuses to drop the test database at the end.
-        connection.close()
-
-
-@pytest.fixture
-def demo(transactional_db):
-    """Make sure the demo county is loaded (a previous live-server test flushed it)."""
-    if Grid.objects.count() == 0:
-        call_command("load_demo", verbosity=0)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server, demo):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    # Shown by pytest when a test fails: what the page's JavaScript complained about.
-    page.on("pageerror", lambda error: print("page error:", error))
-    page.on("console", lambda message: print("console:", message.type, message.text))
-    yield page
-    context.close()
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+pytestmark = BROWSER_TEST_MARKS
 
 
 def open_map(page, live_server, query: str = "") -> int:
