@@ -120,7 +120,9 @@ def _units_of(users) -> dict[int, list]:
 
 def _context(reminder: Reminder, deadline: Deadline) -> dict:
     url = reminder.get_absolute_url()
-    return {"item": str(reminder), "deadline": deadline.due_at, "url": url, "kind": deadline.kind}
+    # `kind` is what the message calls the item; lazy, so it renders in the message's language.
+    kind = Reminder._meta.verbose_name
+    return {"item": str(reminder), "deadline": deadline.due_at, "url": url, "kind": kind}
 
 
 def on_warning(rows: list[Deadline]) -> None:
