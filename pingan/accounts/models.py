@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.constraints import exactly_one_set
+
 
 class UserQuerySet(models.QuerySet):
     def visible_to(self, user) -> UserQuerySet:
@@ -173,11 +175,7 @@ class Membership(models.Model):
         ordering = ["user", "role"]
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    models.Q(region__isnull=False, grid__isnull=True, department__isnull=True)
-                    | models.Q(region__isnull=True, grid__isnull=False, department__isnull=True)
-                    | models.Q(region__isnull=True, grid__isnull=True, department__isnull=False)
-                ),
+                condition=exactly_one_set("region", "grid", "department"),
                 name="membership_one_org_unit",
                 violation_error_message=_(
                     "A membership is held on exactly one of: a region, a grid, a department."

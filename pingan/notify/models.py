@@ -17,6 +17,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.constraints import exactly_one_set
+
 # --- masking ---------------------------------------------------------------------------------
 
 
@@ -203,11 +205,7 @@ class Channel(models.Model):
         ordering = ["kind", "name", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    models.Q(grid__isnull=False, department__isnull=True, user__isnull=True)
-                    | models.Q(grid__isnull=True, department__isnull=False, user__isnull=True)
-                    | models.Q(grid__isnull=True, department__isnull=True, user__isnull=False)
-                ),
+                condition=exactly_one_set("grid", "department", "user"),
                 name="channel_one_owner",
                 violation_error_message=_(
                     "A channel belongs to exactly one of: a grid, a department, a user."
