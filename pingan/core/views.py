@@ -11,7 +11,7 @@ from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -46,11 +46,11 @@ def healthz(request):
 
 # Labels for the counts job functions commonly report; other keys are shown as they are.
 SUMMARY_LABELS = {
-    "created": _("Created"),
-    "updated": _("Updated"),
-    "unchanged": _("Unchanged"),
-    "rejected": _("Rejected"),
-    "rows": _("Rows"),
+    "created": pgettext_lazy("import count", "Created"),
+    "updated": pgettext_lazy("import count", "Updated"),
+    "unchanged": pgettext_lazy("import count", "Unchanged"),
+    "rejected": pgettext_lazy("import count", "Rejected"),
+    "rows": pgettext_lazy("import count", "Rows"),
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from huey.contrib.djhuey import HUEY
 
 from pingan.accounts.models import User
@@ -259,11 +259,13 @@ def test_a_channel_has_exactly_one_owner(grid_of, department):
         grid=grid_of("grid01"),
         department=department,
     )
-    with pytest.raises(ValidationError, match="exactly one"):
-        channel.full_clean()
-    channel.grid = channel.department = None
-    with pytest.raises(ValidationError, match="exactly one"):
-        channel.full_clean()
+    # The message is matched in English; the default language is Chinese.
+    with translation.override("en"):
+        with pytest.raises(ValidationError, match="exactly one"):
+            channel.full_clean()
+        channel.grid = channel.department = None
+        with pytest.raises(ValidationError, match="exactly one"):
+            channel.full_clean()
 
 
 def test_the_admin_form_shows_the_webhook_error_next_to_the_field(client_as, grid_of):
