@@ -6,6 +6,7 @@ defaults work on a laptop with nothing set: SQLite and generated secrets under `
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -59,8 +60,11 @@ def envlist(name: str, default: str = "") -> list[str]:
 VAR_DIR = Path(env("PINGAN_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 
 
-def secret_from_file(name: str, filename: str) -> str:
-    """Return ``$NAME``, else the file ``$NAME_FILE``, else a secret generated into var/."""
+def secret_from_file(name: str, filename: str, kind: str = "token") -> str:
+    """Return ``$NAME``, else the file ``$NAME_FILE``, else a secret generated into var/.
+
+    ``kind`` "fernet" generates a Fernet key (32 url-safe base64 bytes) instead of a token.
+    """
     if env(name):
         return env(name)
     if env(f"{name}_FILE"):
@@ -71,11 +75,22 @@ def secret_from_file(name: str, filename: str) -> str:
         # Written with 0600 so the key never becomes world-readable on a shared server.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(50))
+            if kind == "fernet":
+                fh.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+            else:
+                fh.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
 SECRET_KEY = secret_from_file("PINGAN_SECRET_KEY", "secret_key")
+# Personal data (ARCHITECTURE rule 6): phone and ID numbers are encrypted with these Fernet keys
+# (comma-separated, newest first: older keys still decrypt during a rotation) and looked up
+# through an HMAC with the hash key. Both come from the environment, a *_FILE, or a file
+# created under var/ on first run, never from the repository.
+PINGAN_FIELD_KEYS = envlist("PINGAN_FIELD_KEYS") or [
+    secret_from_file("PINGAN_FIELD_KEY", "field_key", "fernet")
+]
+PINGAN_HASH_KEY = secret_from_file("PINGAN_HASH_KEY", "hash_key")
 DEBUG = envbool("PINGAN_DEBUG", False)
 ALLOWED_HOSTS = envlist("PINGAN_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("PINGAN_CSRF_TRUSTED_ORIGINS")
@@ -104,6 +119,7 @@ INSTALLED_APPS = [
     "pingan.accounts",
     "pingan.notify",
     "pingan.workflow",
+    "pingan.events",
 ]
 
 MIDDLEWARE = [
@@ -321,6 +337,18 @@ EMAIL_HOST_PASSWORD = env("PINGAN_EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("PINGAN_EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = envbool("PINGAN_EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = envint("PINGAN_EMAIL_TIMEOUT", 10)
+
+# Events (事件): supervision grades rise by how long an event has been overdue; verification by
+# the grid is due this many hours after the department reports it resolved; keyword
+# classification below this confidence leaves the event unclassified for the centre.
+PINGAN_SUPERVISION_YELLOW_HOURS = envfloat("PINGAN_SUPERVISION_YELLOW_HOURS", 24.0)
+PINGAN_SUPERVISION_RED_HOURS = envfloat("PINGAN_SUPERVISION_RED_HOURS", 72.0)
+PINGAN_VERIFY_HOURS = envfloat("PINGAN_VERIFY_HOURS", 24.0)
+PINGAN_CLASSIFY_THRESHOLD = envfloat("PINGAN_CLASSIFY_THRESHOLD", 0.5)
+PINGAN_DUPLICATE_DAYS = envint("PINGAN_DUPLICATE_DAYS", 7)
+# Photos and files attached to events: allowed size (MB) and count per upload.
+PINGAN_UPLOAD_MAX_MB = envfloat("PINGAN_UPLOAD_MAX_MB", 10.0)
+PINGAN_UPLOAD_MAX_FILES = envint("PINGAN_UPLOAD_MAX_FILES", 9)
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,8 @@ from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from pingan.core.transitions import IllegalTransition
+
 
 class Pagination(PageNumberPagination):
     page_size = 50
@@ -14,8 +16,26 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
 
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "Conflict"
+    default_code = "conflict"
+
+
 def exception_handler(exc, context):
-    """Turn a model ValidationError into a 400 with field errors instead of a 500."""
+    """Map model errors: ValidationError → 400 with field errors, IllegalTransition → 409.
+
+    A 409 carries the current status and the moves allowed now, so a client that lost a race
+    can show the new state.
+    """
+    if isinstance(exc, IllegalTransition):
+        response = drf_exception_handler(Conflict(exc.message), context)
+        response.data = {
+            "detail": exc.message,
+            "status": exc.status,
+            "allowed_actions": exc.allowed,
+        }
+        return response
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)

@@ -316,3 +316,18 @@ class FailedTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} {self.task_id}"
+
+
+class NumberSequence(models.Model):
+    """The last human number given for one prefix and day (see ``pingan.core.numbering``)."""
+
+    key = models.CharField(_("key"), max_length=40, unique=True)
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last}"

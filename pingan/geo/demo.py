@@ -297,9 +297,11 @@ def load_demo(stdout: TextIO | None = None) -> dict[str, int]:
         users = load_accounts(units, stdout)
         save_teams(grids, grid_specs, users)
         # A reminder for `center` that falls due two minutes from now shows deadlines at work.
+        from pingan.events.demo import load_demo_routing
         from pingan.workflow.demo import load_demo_reminders
 
         load_demo_reminders()
+        load_demo_routing()
     return counts()
 
 

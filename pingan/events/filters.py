@@ -1,0 +1,108 @@
+"""The event list filter, shared by the workbench, the inbox, the Excel export and the API."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from pingan.events.models import Event
+
+TABS = {
+    "dispatch": _("To dispatch"),
+    "overdue": _("Overdue"),
+    "escalated": _("Escalated / supervised"),
+    "verify": _("Awaiting verification"),
+    "open": _("All open"),
+    "all": _("All"),
+}
+
+
+class EventFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search", label=_("Search (number, title, description, address)")
+    )
+    tab = django_filters.ChoiceFilter(
+        choices=list(TABS.items()), method="filter_tab", label=_("Queue"), empty_label=None
+    )
+    status = django_filters.MultipleChoiceFilter(choices=Event.Status.choices, label=_("Status"))
+    category = django_filters.CharFilter(method="filter_category", label=_("Category (code)"))
+    township = django_filters.CharFilter(method="filter_region", label=_("Township (code)"))
+    region = django_filters.CharFilter(method="filter_region", label=_("Region (code)"))
+    grid = django_filters.CharFilter(field_name="grid__code", label=_("Grid (code)"))
+    department = django_filters.NumberFilter(field_name="department_id", label=_("Department"))
+    channel = django_filters.ChoiceFilter(choices=Event.Channel.choices, label=_("Channel"))
+    supervision = django_filters.ChoiceFilter(
+        choices=[c for c in Event.Supervision.choices if c[0]], label=_("Supervision")
+    )
+    priority = django_filters.ChoiceFilter(
+        choices=Event._meta.get_field("priority").choices, label=_("Priority")
+    )
+    reported_after = django_filters.DateFilter(
+        field_name="reported_at", lookup_expr="date__gte", label=_("Reported from")
+    )
+    reported_before = django_filters.DateFilter(
+        field_name="reported_at", lookup_expr="date__lte", label=_("Reported until")
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
+
+    class Meta:
+        model = Event
+        fields = [
+            "q",
+            "tab",
+            "status",
+            "category",
+            "township",
+            "region",
+            "grid",
+            "department",
+            "channel",
+            "supervision",
+            "priority",
+            "reported_after",
+            "reported_before",
+            "overdue",
+        ]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(title__icontains=value)
+            | Q(description__icontains=value)
+            | Q(address__icontains=value)
+        )
+
+    def filter_tab(self, queryset, name, value):
+        if value == "dispatch":
+            return queryset.filter(status=Event.Status.REPORTED)
+        if value == "overdue":
+            return queryset.filter(overdue_since__isnull=False, status__in=Event.OPEN_STATUSES)
+        if value == "escalated":
+            return queryset.filter(
+                Q(escalated_to__isnull=False) | ~Q(supervision=""),
+                status__in=Event.OPEN_STATUSES,
+            )
+        if value == "verify":
+            return queryset.filter(status=Event.Status.RESOLVED)
+        if value == "open":
+            return queryset.filter(status__in=Event.OPEN_STATUSES)
+        return queryset
+
+    def filter_category(self, queryset, name, value):
+        """The category with this code, or any minor category of a major one."""
+        value = value.strip()
+        return queryset.filter(category__code__startswith=value) if value else queryset
+
+    def filter_region(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(path__contains=f"/{value}/") if value else queryset
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = Q(overdue_since__isnull=False, status__in=Event.OPEN_STATUSES)
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)

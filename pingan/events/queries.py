@@ -1,0 +1,246 @@
+"""Who may see an event, and what part each person plays in it.
+
+Rule 1 of ARCHITECTURE.md for events:
+
+- centre staff and administrators (role on a region) see every event under their regions;
+- leaders see the same, read-only (they may urge and supervise);
+- grid staff (grid chief, grid worker, grid police) see the events of their grids;
+- a department handler sees the events their department currently works on (lead or assisting);
+- everyone sees the events they reported or follow (a merged duplicate's reporter).
+
+Anything else answers 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from pingan.accounts.models import Membership, Role
+
+CENTRE_ROLES = (Role.ADMIN, Role.CENTER)
+GRID_STAFF_ROLES = (Role.GRID_CHIEF, Role.GRID_WORKER, Role.GRID_POLICE)
+
+# The parts a user can play in one event; the transition table speaks in these.
+CENTRE = "centre"
+LEADER = "leader"
+DEPARTMENT = "department"
+ASSISTING = "assisting"
+GRID = "grid"
+REPORTER = "reporter"
+
+
+@dataclass(frozen=True)
+class Access:
+    """The event-relevant memberships of one user."""
+
+    user_id: int | None = None
+    everything: bool = False
+    centre_paths: tuple[str, ...] = ()
+    leader_paths: tuple[str, ...] = ()
+    grid_ids: frozenset[int] = field(default_factory=frozenset)
+    department_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_staff_of_anything(self) -> bool:
+        return bool(
+            self.everything
+            or self.centre_paths
+            or self.leader_paths
+            or self.grid_ids
+            or self.department_ids
+        )
+
+    def covers(self, path: str, paths: tuple[str, ...]) -> bool:
+        return any(path.startswith(p) for p in paths)
+
+
+def access_for(user) -> Access:
+    """Return (and cache on the user object) the user's event access."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Access()
+    cached = getattr(user, "_pingan_event_access", None)
+    if cached is not None:
+        return cached
+    if user.is_superuser:
+        access = Access(user_id=user.pk, everything=True)
+    else:
+        centre: set[str] = set()
+        leader: set[str] = set()
+        grids: set[int] = set()
+        departments: set[int] = set()
+        for m in Membership.objects.filter(user=user).select_related("region"):
+            if m.role in CENTRE_ROLES and m.region_id:
+                centre.add(m.region.path)
+            elif m.role == Role.LEADER and m.region_id:
+                leader.add(m.region.path)
+            elif m.role in GRID_STAFF_ROLES and m.grid_id:
+                grids.add(m.grid_id)
+            elif m.role == Role.DEPARTMENT_HANDLER and m.department_id:
+                departments.add(m.department_id)
+        access = Access(
+            user_id=user.pk,
+            centre_paths=tuple(sorted(centre)),
+            leader_paths=tuple(sorted(leader)),
+            grid_ids=frozenset(grids),
+            department_ids=frozenset(departments),
+        )
+    try:
+        user._pingan_event_access = access
+    except AttributeError:
+        pass
+    return access
+
+
+def forget_access(user) -> None:
+    """Drop the cached access after the user's memberships changed."""
+    for attr in ("_pingan_event_access", "_pingan_scope"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def _paths_q(lookup: str, paths) -> Q:
+    q = Q()
+    for path in paths:
+        q |= Q(**{f"{lookup}__startswith": path})
+    return q
+
+
+def visibility_q(user) -> Q | None:
+    """Return the filter of the events ``user`` may see; None means every event, Q() none."""
+    access = access_for(user)
+    if access.everything:
+        return None
+    if access.user_id is None:
+        return Q()
+    from pingan.events.models import Assignment, Event
+
+    q = _paths_q("path", access.centre_paths + access.leader_paths)
+    if access.grid_ids:
+        q |= Q(grid_id__in=access.grid_ids)
+    if access.department_ids:
+        q |= Q(
+            Exists(
+                Assignment.objects.filter(
+                    event=OuterRef("pk"),
+                    department_id__in=access.department_ids,
+                    ended_at__isnull=True,
+                )
+            )
+        )
+    q |= Q(reporter_id=access.user_id)
+    q |= Q(
+        Exists(
+            Event.followers.through.objects.filter(event_id=OuterRef("pk"), user_id=access.user_id)
+        )
+    )
+    return q
+
+
+def roles_in(user, event) -> frozenset[str]:
+    """Return the parts ``user`` plays in ``event`` (centre, department, grid, reporter…)."""
+    access = access_for(user)
+    if access.user_id is None:
+        return frozenset()
+    roles: set[str] = set()
+    if access.everything or access.covers(event.path, access.centre_paths):
+        roles.add(CENTRE)
+    if access.covers(event.path, access.leader_paths):
+        roles.add(LEADER)
+    if event.grid_id and event.grid_id in access.grid_ids:
+        roles.add(GRID)
+    if access.department_ids:
+        active = _active_assignments(event)
+        for assignment in active:
+            if assignment.department_id in access.department_ids:
+                roles.add(DEPARTMENT if assignment.role == "lead" else ASSISTING)
+    if event.reporter_id == access.user_id or _follows(event, access.user_id):
+        roles.add(REPORTER)
+    return frozenset(roles)
+
+
+def _active_assignments(event) -> list:
+    cache = getattr(event, "_prefetched_objects_cache", {})
+    if "assignments" in cache:
+        return [a for a in cache["assignments"] if a.ended_at is None]
+    return list(event.assignments.filter(ended_at__isnull=True))
+
+
+def _follows(event, user_id: int) -> bool:
+    if not event.pk:
+        return False
+    return event.followers.filter(pk=user_id).exists()
+
+
+def get_event_for_user(user, pk, *, queryset: QuerySet | None = None):
+    """Return the event ``pk`` if ``user`` may see it; raise Http404 otherwise."""
+    from pingan.events.models import Event
+
+    qs = (queryset if queryset is not None else Event.objects.all()).visible_to(user)
+    try:
+        return qs.get(pk=pk)
+    except (Event.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such event") from exc
+
+
+def department_handlers(department_ids) -> QuerySet:
+    """Return the active users who handle work for these departments."""
+    from pingan.accounts.models import User
+
+    return User.objects.filter(
+        is_active=True,
+        memberships__role=Role.DEPARTMENT_HANDLER,
+        memberships__department_id__in=list(department_ids),
+    ).distinct()
+
+
+def centre_staff(centre) -> QuerySet:
+    """Return the dispatchers of a governance centre (role centre on the centre's region)."""
+    from pingan.accounts.models import User
+
+    if centre is None:
+        return User.objects.none()
+    return User.objects.filter(
+        is_active=True, memberships__role=Role.CENTER, memberships__region_id=centre.region_id
+    ).distinct()
+
+
+def grid_staff(grid_id) -> QuerySet:
+    """Return the grid's staff accounts (grid memberships and team members with accounts)."""
+    from pingan.accounts.models import User
+
+    if not grid_id:
+        return User.objects.none()
+    return User.objects.filter(
+        Q(memberships__role__in=GRID_STAFF_ROLES, memberships__grid_id=grid_id)
+        | Q(grid_teams__grid_id=grid_id),
+        is_active=True,
+    ).distinct()
+
+
+def intake_channels(user) -> list[str]:
+    """Return the intake channels ``user`` may file reports through, the usual one first.
+
+    Grid staff report as grid workers; centre staff take hotline calls, one-key calls and
+    appeal-box slips (and may file as the centre); an intake system reports as a system; anyone
+    signed in may report as a resident.
+    """
+    from pingan.events.models import Event
+
+    C = Event.Channel
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if getattr(user, "intake_system", None) is not None:
+        return [C.SYSTEM]
+    access = access_for(user)
+    channels: list[str] = []
+    if access.grid_ids:
+        channels.append(C.GRID_WORKER)
+    if access.everything or access.centre_paths:
+        channels += [C.HOTLINE, C.ONE_KEY_CALL, C.APPEAL_BOX, C.CENTRE]
+        if access.everything:
+            channels.append(C.SYSTEM)
+    channels.append(C.RESIDENT)
+    return [str(c) for c in dict.fromkeys(channels)]
