@@ -6,12 +6,15 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from pingan.accounts.api import DepartmentViewSet, MeView, TokenView
+from pingan.events.api import CategoryViewSet, EventViewSet
 from pingan.geo.api import GridViewSet, RegionViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("grids", GridViewSet, basename="grid")
 router.register("departments", DepartmentViewSet, basename="department")
+router.register("events", EventViewSet, basename="event")
+router.register("categories", CategoryViewSet, basename="category")
 
 urlpatterns = [
     # The contract names the path without a trailing slash; accept both, document one.

@@ -268,6 +268,8 @@ if envbool("PINGAN_BEHIND_PROXY", False):
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        # Intake systems (sensors, other platforms): "Authorization: Api-Key <key>".
+        "pingan.events.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -295,6 +297,12 @@ SPECTACULAR_SETTINGS = {
         "DepartmentKindEnum": "pingan.accounts.models.Department.Kind",
         "RoleEnum": "pingan.accounts.models.Role",
         "GridMemberRoleEnum": "pingan.geo.models.GridMember.Role",
+        "EventStatusEnum": "pingan.events.models.Event.Status",
+        "EventChannelEnum": "pingan.events.models.Event.Channel",
+        "SupervisionEnum": "pingan.events.models.Event.Supervision",
+        "SlaUnitEnum": "pingan.core.sla.Unit",
+        "EscalationLevelEnum": "pingan.events.serializers.EscalationLevel",
+        "RegionLevelEnum": "pingan.geo.models.Region.Level",
     },
 }
 
@@ -349,6 +357,8 @@ PINGAN_DUPLICATE_DAYS = envint("PINGAN_DUPLICATE_DAYS", 7)
 # Photos and files attached to events: allowed size (MB) and count per upload.
 PINGAN_UPLOAD_MAX_MB = envfloat("PINGAN_UPLOAD_MAX_MB", 10.0)
 PINGAN_UPLOAD_MAX_FILES = envint("PINGAN_UPLOAD_MAX_FILES", 9)
+# How many demo events `pingan load-demo` / `pingan demo` add to the demo county (0: none).
+PINGAN_DEMO_EVENTS = envint("PINGAN_DEMO_EVENTS", 3000)
 
 LOGGING = {
     "version": 1,

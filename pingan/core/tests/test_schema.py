@@ -22,6 +22,11 @@ CONTRACT_PATHS = [
     "/api/v1/grids/geojson/",
     "/api/v1/grids/locate/",
     "/api/v1/departments/",
+    "/api/v1/events/",
+    "/api/v1/events/{id}/",
+    "/api/v1/events/{id}/actions/",
+    "/api/v1/events/one-key-call/",
+    "/api/v1/categories/",
 ]
 
 
@@ -64,6 +69,26 @@ def test_locate_documents_its_parameters(client):
     names = {p["name"]: p for p in get["parameters"]}
     assert names["lng"]["required"] and names["lat"]["required"]
     assert "400" in get["responses"]
+
+
+def test_event_intake_and_moves_are_documented_with_examples(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    create = schema["paths"]["/api/v1/events/"]["post"]
+    assert {"application/json", "multipart/form-data"} <= set(create["requestBody"]["content"])
+    assert create["requestBody"]["content"]["application/json"]["examples"]
+    assert {"200", "201", "400"} <= set(create["responses"])
+    actions = schema["paths"]["/api/v1/events/{id}/actions/"]["post"]
+    examples = actions["requestBody"]["content"]["application/json"]["examples"]
+    names = {example["value"]["action"] for example in examples.values()}
+    assert {"sign", "resolve", "return", "escalate", "request_extension"} <= names
+    assert {"200", "400", "404", "409"} <= set(actions["responses"])
+    conflict = actions["responses"]["409"]["content"]["application/json"]
+    assert conflict["examples"]
+    event = schema["components"]["schemas"]["Event"]["properties"]
+    for field in ("id", "number", "status", "category", "grid", "department", "deadlines"):
+        assert field in event, field
+    assert {"timeline", "allowed_actions"} <= set(event)
+    assert "apiKeyAuth" in schema["components"]["securitySchemes"]
 
 
 def test_schema_generation_has_no_warnings(tmp_path):
