@@ -14,6 +14,9 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The demo county loads without its year of demo events: tests make the events they need
+    # (pingan/events/tests/test_demo.py loads demo events itself).
+    settings.PINGAN_DEMO_EVENTS = 0
     settings.AXES_ENABLED = True
     # Tasks run synchronously in tests (in-memory storage); tests that need the real queue
     # (retries, the consumer, Redis) build their own Huey instance.
@@ -44,7 +47,11 @@ def _fresh_locate_index():
 def _clear_cache():
     from django.core.cache import cache
 
+    from pingan.core.cache import clear_all
+
     cache.clear()
+    # Table caches may hold rows a previous test created and rolled back.
+    clear_all()
     yield
 
 

@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "empty, print the demo accounts and serve on http://127.0.0.1:PORT.",
     )
     _add_serve_options(demo)
+    _add_events_option(demo)
 
     serve = commands.add_parser(
         "serve",
@@ -76,10 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
         "are passed through: see `pingan worker --help`.",
         add_help=False,
     )
-    commands.add_parser(
+    load = commands.add_parser(
         "load-demo",
         help="Migrate the database and load (or refresh) the demo county 示范县.",
     )
+    _add_events_option(load)
     regions = commands.add_parser(
         "import-regions",
         help="Import regions 行政区划 from CSV/.xlsx (code, name, level, parent_code).",
@@ -120,6 +122,28 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_events_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=None,
+        metavar="N",
+        help="demo events to add over the last twelve months if there are none yet "
+        "(PINGAN_DEMO_EVENTS, default 3000; 0 adds none)",
+    )
+
+
+def _set_demo_events(count: int | None) -> None:
+    """Make ``count`` the number of demo events the demo loader adds (None: the default)."""
+    if count is None:
+        return
+    if count < 0:
+        sys.exit("pingan: --events takes a number of events, 0 or more")
+    from django.conf import settings
+
+    settings.PINGAN_DEMO_EVENTS = count
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pingan`` command with ``argv`` (default: sys.argv[1:]); return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -133,9 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return serve(args.host, args.port, args.workers)
     if args.command == "demo":
-        return demo(args.host, args.port, args.workers)
+        return demo(args.host, args.port, args.workers, events=args.events)
     if args.command == "load-demo":
-        return load_demo()
+        return load_demo(events=args.events)
     if args.command == "import-regions":
         return run_import("import_regions", args.file, args.dry_run)
     if args.command == "import-grids":
@@ -163,9 +187,10 @@ def _call(name: str, *args: str, **options) -> None:
     call_command(name, *args, **options)
 
 
-def load_demo() -> int:
-    """Migrate, then load the demo county."""
+def load_demo(*, events: int | None = None) -> int:
+    """Migrate, then load the demo county (with ``events`` demo events if it has none)."""
     _setup_django()
+    _set_demo_events(events)
     _call("migrate", interactive=False, verbosity=1)
     _call("load_demo")
     return 0
@@ -184,16 +209,18 @@ def run_import(command: str, path: str, dry_run: bool = False) -> int:
     return 0
 
 
-def demo(host: str, port: int, workers: int) -> int:
+def demo(host: str, port: int, workers: int, *, events: int | None = None) -> int:
     """Make the database ready for the demo, print the accounts, then serve."""
     # Offline demos have no WeCom/DingTalk: the built-in demo robot of this server stands in,
     # and links in messages point here. The web server and the worker inherit both.
     os.environ.setdefault("PINGAN_DEMO_ROBOT", "1")
     os.environ.setdefault("PINGAN_SITE_URL", f"http://{host}:{port}")
     _setup_django()
+    _set_demo_events(events)
     from django.conf import settings
     from django.utils.translation import gettext as _
 
+    from pingan.events.demo import demo_event_count, load_demo_events
     from pingan.geo import demo_data
     from pingan.geo.models import Region
     from pingan.notify.demo_robot import ensure_demo_channel
@@ -205,6 +232,10 @@ def demo(host: str, port: int, workers: int) -> int:
     county = demo_data.COUNTY_NAME
     if Region.objects.exists():
         print(_("The demo county %(county)s is already loaded.") % {"county": county})
+        # A demo database from before the events module gets its year of events once.
+        added = load_demo_events(demo_event_count())
+        if added:
+            print(_("Added %(count)d demo events.") % {"count": added})
     else:
         print(_("Loading the demo county %(county)s …") % {"county": county}, flush=True)
         _call("load_demo", verbosity=0)

@@ -297,11 +297,18 @@ def load_demo(stdout: TextIO | None = None) -> dict[str, int]:
         users = load_accounts(units, stdout)
         save_teams(grids, grid_specs, users)
         # A reminder for `center` that falls due two minutes from now shows deadlines at work.
-        from pingan.events.demo import load_demo_routing
+        from pingan.events.demo import demo_event_count, load_demo_events, load_demo_routing
         from pingan.workflow.demo import load_demo_reminders
 
         load_demo_reminders()
+        # The taxonomy comes with a migration; a test that flushed the database removed it.
+        from pingan.events.models import Category, KeywordRule
+        from pingan.events.taxonomy import load_taxonomy
+
+        load_taxonomy(Category, KeywordRule)
         load_demo_routing()
+        # A year of events (once: nothing is added when demo events exist).
+        load_demo_events(demo_event_count())
     return counts()
 
 
@@ -443,8 +450,15 @@ CENTRE_STAFF_PERMISSIONS = [
 def centre_staff_group() -> Group:
     """Return the demo group that lets the county centre manage grids in the admin."""
     group, _created = Group.objects.get_or_create(name=data.CENTRE_STAFF_GROUP)
+    # Events (issue 4): the centre keeps its routing data; accountability records are read-only.
+    event_permissions = [
+        f"events.{verb}_{model}"
+        for verb in ("view", "add", "change", "delete")
+        for model in ("category", "routingrule", "keywordrule", "intakesystem", "callterminal")
+    ]
+    event_permissions.append("events.view_accountabilityrecord")
     perms = []
-    for dotted in CENTRE_STAFF_PERMISSIONS:
+    for dotted in [*CENTRE_STAFF_PERMISSIONS, *event_permissions]:
         app_label, codename = dotted.split(".")
         perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     group.permissions.set(perms)
