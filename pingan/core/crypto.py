@@ -67,7 +67,11 @@ def keyed_hash(value: str) -> str:
 def normalise_phone(value: str) -> str:
     """Return the phone number without spaces or a +86 prefix ("" for blank)."""
     value = re.sub(r"[\s()（）]", "", value or "")
-    return re.sub(r"^(\+?86|0086)(?=1\d{10}$)", "", value)
+    digits = value.replace("-", "")
+    # A mobile may be written 138-0013-8000; a landline keeps the dash after its area code.
+    if re.fullmatch(r"(\+?86|0086)?1\d{10}", digits):
+        return digits[-11:]
+    return value
 
 
 def validate_phone(value: str) -> str:

@@ -13,7 +13,20 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from pingan.core.cache import TableCache
 from pingan.events.models import Category, KeywordRule
+
+
+def _load_rules() -> list[KeywordRule]:
+    return list(
+        KeywordRule.objects.filter(is_active=True, category__is_active=True).select_related(
+            "category", "category__parent"
+        )
+    )
+
+
+# The active rules with their categories, kept per process (see pingan.core.cache).
+RULES = TableCache("keyword-rules", _load_rules).depends_on([KeywordRule, Category])
 
 
 @dataclass(frozen=True)
@@ -39,10 +52,7 @@ def suggest(text: str) -> Suggestion | None:
         return None
     scores: dict[int, Decimal] = {}
     best_rule: dict[int, KeywordRule] = {}
-    rules = KeywordRule.objects.filter(is_active=True, category__is_active=True).select_related(
-        "category", "category__parent"
-    )
-    for rule in rules:
+    for rule in RULES.get():
         if phrase_matches(rule.phrase, text):
             key = rule.category_id
             scores[key] = min(Decimal(1), scores.get(key, Decimal(0)) + rule.weight)

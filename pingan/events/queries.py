@@ -5,7 +5,9 @@ Rule 1 of ARCHITECTURE.md for events:
 - centre staff and administrators (role on a region) see every event under their regions;
 - leaders see the same, read-only (they may urge and supervise);
 - grid staff (grid chief, grid worker, grid police) see the events of their grids;
-- a department handler sees the events their department currently works on (lead or assisting);
+- a department handler sees the events their department works on (lead or assisting) and
+  those whose part it completed (a closed event stays in its history); an event it returned
+  or that was reassigned away is no longer its business;
 - everyone sees the events they reported or follow (a merged duplicate's reporter).
 
 Anything else answers 404.
@@ -124,9 +126,9 @@ def visibility_q(user) -> Q | None:
         q |= Q(
             Exists(
                 Assignment.objects.filter(
+                    Q(ended_at__isnull=True) | Q(done_at__isnull=False),
                     event=OuterRef("pk"),
                     department_id__in=access.department_ids,
-                    ended_at__isnull=True,
                 )
             )
         )

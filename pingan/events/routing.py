@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from pingan.accounts.models import Department
+from pingan.core.cache import TableCache
 from pingan.events.models import Category, RoutingRule
 from pingan.geo.models import Region
 
@@ -29,6 +29,35 @@ class Route:
     reason: str
 
 
+def _load_centres() -> dict[str, Department]:
+    """Return the active governance centres keyed by their region's code (the first by code)."""
+    centres: dict[str, Department] = {}
+    for dept in (
+        Department.objects.filter(kind=Department.Kind.CENTER, is_active=True)
+        .select_related("region")
+        .order_by("code")
+    ):
+        centres.setdefault(dept.region.code, dept)
+    return centres
+
+
+def _load_rules() -> dict[int | None, list[RoutingRule]]:
+    """Return the active rules keyed by category id (None: rules for every category)."""
+    rules: dict[int | None, list[RoutingRule]] = {}
+    for rule in RoutingRule.objects.filter(
+        is_active=True, department__is_active=True
+    ).select_related("category", "region", "department"):
+        rules.setdefault(rule.category_id, []).append(rule)
+    return rules
+
+
+# Kept per process and rebuilt on any change (see pingan.core.cache): intake routes in memory.
+CENTRES = TableCache("centres", _load_centres).depends_on([Department, Region])
+RULES = TableCache("routing-rules", _load_rules).depends_on(
+    [RoutingRule, Department, Region, Category]
+)
+
+
 def _codes(path: str) -> list[str]:
     return [c for c in path.strip("/").split("/") if c]
 
@@ -38,14 +67,7 @@ def centre_for(region: Region | None) -> Department | None:
     if region is None:
         return None
     codes = _codes(region.path)
-    centres = {
-        d.region.code: d
-        for d in Department.objects.filter(
-            kind=Department.Kind.CENTER, is_active=True, region__code__in=codes
-        )
-        .select_related("region")
-        .order_by("code")
-    }
+    centres = CENTRES.get()
     for code in reversed(codes):
         if code in centres:
             return centres[code]
@@ -63,12 +85,12 @@ def matching_rules(category: Category | None, region: Region) -> list[RoutingRul
     if category is None:
         return []
     categories = [category.pk] + ([category.parent_id] if category.parent_id else [])
-    codes = _codes(region.path)
+    codes = set(_codes(region.path))
+    by_category = RULES.get()
     rules = [
         rule
-        for rule in RoutingRule.objects.filter(is_active=True, department__is_active=True)
-        .filter(Q(category_id__in=categories) | Q(category__isnull=True))
-        .select_related("category", "region", "department")
+        for key in (*categories, None)
+        for rule in by_category.get(key, ())
         if rule.region_id is None or rule.region.code in codes
     ]
     return sorted(rules, key=_specificity, reverse=True)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import uuid
 from collections.abc import Iterable
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +27,8 @@ from django.utils.translation import gettext_lazy
 
 from pingan.accounts.models import Department
 from pingan.core import numbering, sla
+from pingan.core.cache import TableCache
+from pingan.core.models import CalendarDay, WorkingPeriod
 from pingan.core.transitions import IllegalTransition
 from pingan.events import attachments, classify, queries, routing
 from pingan.events.models import (
@@ -43,6 +48,8 @@ from pingan.workflow import deadlines
 logger = logging.getLogger(__name__)
 
 HANDLER = "events.event"
+# The working calendar, kept per process and rebuilt when an admin edits it.
+CALENDAR = TableCache("calendar", sla.Calendar.load).depends_on([CalendarDay, WorkingPeriod])
 NUMBER_PREFIX = "SJ"
 S = Event.Status
 
@@ -85,6 +92,23 @@ DEFAULT_REPLIES = {
 
 # --- small helpers --------------------------------------------------------------------------
 
+_held = threading.local()
+
+
+@contextmanager
+def _held_messages():
+    """Hold the messages ``_tell`` is asked to send; the caller sends them with ``_send_held``."""
+    _held.messages = []
+    try:
+        yield _held.messages
+    finally:
+        _held.messages = None
+
+
+def _send_held(messages: list) -> None:
+    for event, headline, users, units, note, acting_user in messages:
+        _tell(event, headline, users=users, units=units, note=note, acting_user=acting_user)
+
 
 def _tell(
     event: Event,
@@ -95,9 +119,17 @@ def _tell(
     note: str = "",
     acting_user=None,
 ) -> None:
-    """Send ``event``'s message with ``headline`` to ``users`` (not the actor) and ``units``."""
+    """Send ``event``'s message with ``headline`` to ``users`` (not the actor) and ``units``.
+
+    Inside :func:`_held_messages` the message waits until the block ends (intake numbers the
+    event last, so the number lock is held as briefly as possible, and messages carry it).
+    """
     from pingan.notify.services import notify
 
+    held = getattr(_held, "messages", None)
+    if held is not None:
+        held.append((event, headline, list(users), list(units), note, acting_user))
+        return
     recipients = [u for u in users if u is not None and u != acting_user]
     units = [u for u in units if u is not None]
     if not recipients and not units:
@@ -263,7 +295,8 @@ def _locate(point, village: Region | None, user) -> dict[str, Any]:
         if found is not None:
             method = Event.LocatedBy.GRID if found.grid_id else Event.LocatedBy.NEAREST
             return {
-                "region": Region.objects.get(pk=found.region_id),
+                # With its parent: the event's township is read from it next.
+                "region": Region.objects.select_related("parent").get(pk=found.region_id),
                 "grid_id": found.grid_id,
                 "located_by": method,
             }
@@ -288,13 +321,14 @@ DEFAULT_SIGN = (Decimal(2), sla.Unit.WORKING_HOURS)
 DEFAULT_RESOLVE = (Decimal(3), sla.Unit.WORKING_DAYS)
 
 
-def _open_handling_deadlines(event: Event, start: dt.datetime) -> None:
+def _open_handling_deadlines(event: Event, start: dt.datetime, *, fresh: bool = False) -> None:
     category = event.category
     sign = (category.sign_amount, category.sign_unit) if category else DEFAULT_SIGN
     resolve = (category.resolve_amount, category.resolve_unit) if category else DEFAULT_RESOLVE
-    calendar = sla.Calendar.load()
-    for kind in ("yellow", "red"):
-        deadlines.close_deadline(event, kind)
+    calendar = CALENDAR.get()
+    if not fresh:  # a report filed a moment ago has no supervision deadlines to close
+        for kind in ("yellow", "red"):
+            deadlines.close_deadline(event, kind)
     sign_deadline = deadlines.open_deadline(
         event,
         kind="sign",
@@ -429,7 +463,8 @@ def report_event(
             route = routing.route(chosen, region) if place["located_by"] != "none" else None
             centre = route.centre if route else routing.centre_for(region)
             event = Event(
-                number=numbering.next_number(NUMBER_PREFIX, timezone.localdate(now)),
+                # A placeholder: the human number is taken last (see below).
+                number=f"~{uuid.uuid4().hex[:22]}",
                 title=(title or "").strip()[:100],
                 description=description,
                 category=chosen,
@@ -476,10 +511,24 @@ def report_event(
                 },
             )
             attachments.store(event, photos, stage="report", user=acting_user, log=log)
-            if route and route.department and chosen and chosen.auto_dispatch:
-                event.routing_rule = route.rule
-                _dispatch(event, route.department, None, note=route.reason, at=now, auto=True)
-            _tell_intake(event, acting_user)
+            with _held_messages() as messages:
+                if route and route.department and chosen and chosen.auto_dispatch:
+                    event.routing_rule = route.rule
+                    _dispatch(
+                        event,
+                        route.department,
+                        None,
+                        note=route.reason,
+                        at=now,
+                        auto=True,
+                        fresh=True,
+                    )
+                _tell_intake(event, acting_user)
+            # The day's counter row stays locked until the commit: take the number last, so
+            # concurrent intakes queue only for the few statements that follow.
+            event.number = numbering.next_number(NUMBER_PREFIX, timezone.localdate(now))
+            Event.objects.filter(pk=event.pk).update(number=event.number)
+            _send_held(messages)
     except IntegrityError:
         # Two identical submissions raced: the other one won; return it.
         if client_key:
@@ -613,12 +662,18 @@ def _dispatch(
     at=None,
     auto: bool = False,
     action: str = "dispatch",
+    fresh: bool = False,
 ) -> None:
-    """Give the event to ``department`` as lead, open its deadlines, tell its handlers."""
+    """Give the event to ``department`` as lead, open its deadlines, tell its handlers.
+
+    ``fresh``: the event was created in this transaction (intake), so it has no assignments
+    and no deadlines to end: three UPDATEs that could change nothing are skipped.
+    """
     now = at or timezone.now()
     before = event.status
-    _end_assignments(event, role="lead", at=now)
-    event.assignments.filter(department=department, ended_at__isnull=True).update(ended_at=now)
+    if not fresh:
+        _end_assignments(event, role="lead", at=now)
+        event.assignments.filter(department=department, ended_at__isnull=True).update(ended_at=now)
     Assignment.objects.create(event=event, department=department, role="lead", assigned_at=now)
     event.department = department
     if event.first_department_id is None:
@@ -626,7 +681,7 @@ def _dispatch(
     event.status = S.DISPATCHED
     event.dispatched_at = now
     event.signed_at = None
-    _open_handling_deadlines(event, now)
+    _open_handling_deadlines(event, now, fresh=fresh)
     event.save()
     _log(
         event,
@@ -749,6 +804,10 @@ def _do_verify(event, user, *, before, target, note="", photos=(), **_f):
     event.status = target
     event.closed_at = now
     deadlines.close_deadline(event)
+    # The lead's part is done: its department keeps the closed event in its history.
+    event.assignments.filter(role="lead", ended_at__isnull=True, done_at__isnull=True).update(
+        done_at=now
+    )
     _end_assignments(event, at=now)
     _save(event, "status", "closed_at")
     log = _log(
@@ -1027,14 +1086,20 @@ def _do_update(
             data={"region": event.region.code, "grid": event.grid_id},
         )
         changed_route = changed_route or old_region != event.region_id
+    edited = {}
     if title:
         event.title = str(title)[:100]
         _save(event, "title")
+        edited["title"] = event.title
     if priority:
         if priority not in Priority.values:
             raise ValidationError({"priority": _("Choose a valid priority.")})
         event.priority = priority
         _save(event, "priority")
+        edited["priority"] = priority
+    if edited:
+        # Every correction leaves a trace on the timeline, not only re-classifying or moving.
+        _log(event, "update", user, note=note, data=edited)
     if changed_route and event.status in Event.HANDLING_STATUSES and event.category_id:
         route = routing.route(event.category, event.region)
         if route.department and route.department.pk != event.department_id:
@@ -1228,7 +1293,9 @@ def _do_escalate(event, user, *, before, target, note="", level=None, **_f):
         raise ValidationError({"level": _("Escalate to the township or the county centre.")})
     if not level:
         at_township = current is not None and township and current.region_id == township.pk
-        level = "county" if (at_township or township is None) else "township"
+        # Once the county is in command there is nowhere higher: never fall back to the township.
+        at_county = current is not None and county is not None and current.region_id == county.pk
+        level = "county" if (at_township or at_county or township is None) else "township"
     region = township if level == "township" else county
     centre = routing.centre_for(region) if region else None
     if centre is None:
@@ -1377,8 +1444,8 @@ def _do_reopen(event, user, *, before, target, note="", **_f):
         "resolved_on_time",
         "signed_on_time",
     )
-    _log(event, "reopen", user, from_status=before, to_status=before, note=note)
-    _dispatch(event, event.department, user, note=note, action="redispatch")
+    # One timeline entry, closed → dispatched: the same department takes it up again.
+    _dispatch(event, event.department, user, note=note, action="reopen")
 
 
 _MOVES = {
