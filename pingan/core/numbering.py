@@ -20,7 +20,7 @@ def next_number(prefix: str, day: dt.date | None = None, *, width: int = 4) -> s
     """
     day = day or timezone.localdate()
     key = f"{prefix}-{day:%Y%m%d}"
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if not NumberSequence.objects.filter(key=key).update(last=F("last") + 1):
             try:
                 with transaction.atomic():

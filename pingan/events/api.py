@@ -300,11 +300,14 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return OneKeyCallSerializer
         return EventSerializer
 
-    def _event_response(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
+    def _event_response(
+        self, pk: int, code: int = status.HTTP_200_OK, *, duplicates: bool = True
+    ) -> Response:
         # Unscoped on purpose: the caller just reported or moved this event, and a move may
         # take it out of their scope (a department that returns it); they see the result once.
         event = detail_queryset().get(pk=pk)
-        serializer = EventSerializer(event, context=self.get_serializer_context())
+        context = {**self.get_serializer_context(), "skip_duplicates": not duplicates}
+        serializer = EventSerializer(event, context=context)
         return Response(serializer.data, status=code)
 
     @extend_schema(
@@ -363,8 +366,10 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             iter(queries.intake_channels(request.user)), Event.Channel.RESIDENT
         )
         event, created = services.report_event(acting_user=request.user, channel=channel, **data)
+        # Intake answers fast: the look-alikes nearby are for the centre, on the event's page
+        # and in GET /events/{id}/ (here the list is empty).
         return self._event_response(
-            event.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            event.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK, duplicates=False
         )
 
     @extend_schema(
@@ -397,8 +402,10 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         event, created = services.report_one_key_call(
             acting_user=request.user, **form.validated_data
         )
+        # Intake answers fast: the look-alikes nearby are for the centre, on the event's page
+        # and in GET /events/{id}/ (here the list is empty).
         return self._event_response(
-            event.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            event.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK, duplicates=False
         )
 
     @extend_schema(

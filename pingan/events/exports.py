@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
@@ -93,7 +94,7 @@ def columns() -> list[tuple[str, int]]:
         (_("Dispatched"), 18),
         (_("Signed for"), 18),
         (_("Resolved"), 18),
-        (_("Closed"), 18),
+        (pgettext("event status", "Closed"), 18),
         (_("Sign-for deadline"), 18),
         (_("Resolution deadline"), 18),
         (_("Signed for on time"), 10),

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from pingan.core import crypto
 from pingan.core.sla import Unit
@@ -289,7 +290,7 @@ class Event(models.Model):
         SIGNED = "signed", _("Signed for")
         IN_PROGRESS = "in_progress", _("In progress")
         RESOLVED = "resolved", _("Resolved, awaiting verification")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("event status", "Closed")
         SUSPENDED = "suspended", _("Awaiting information")
         ON_HOLD = "on_hold", _("On hold")
         MERGED = "merged", _("Merged")

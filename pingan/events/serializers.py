@@ -237,7 +237,10 @@ class EventSerializer(EventListSerializer):
         help_text=_("Internal messages are left out for the reporter.")
     )
     possible_duplicates = serializers.SerializerMethodField(
-        help_text=_("Open events of the same category nearby, reported lately.")
+        help_text=_(
+            "Open events of the same category nearby, reported lately (staff only; empty in "
+            "the answer to a report: fetch the event to see them)."
+        )
     )
     allowed_actions = serializers.SerializerMethodField(
         help_text=_("The moves you may make now, with the fields each needs.")
@@ -310,7 +313,7 @@ class EventSerializer(EventListSerializer):
     def get_possible_duplicates(self, event: Event) -> list[dict]:
         from pingan.events.duplicates import possible_duplicates
 
-        if not self._is_staff(event):
+        if self.context.get("skip_duplicates") or not self._is_staff(event):
             return []
         found = possible_duplicates(event, self.context["request"].user)
         return DuplicateSerializer(found, many=True).data

@@ -173,8 +173,11 @@ def check(event: Event, action: str, user) -> Move:
     if action not in allowed:
         known = any(action in moves for moves in TRANSITIONS.values())
         if known:
+            from pingan.events.forms import ACTIONS
+
+            label = ACTIONS[action][0] if action in ACTIONS else action
             message = _("“%(action)s” is not possible for you while the event is “%(status)s”.") % {
-                "action": action,
+                "action": label,
                 "status": event.get_status_display(),
             }
         else:

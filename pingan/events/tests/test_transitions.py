@@ -227,11 +227,11 @@ def test_an_unknown_action_is_refused_with_the_moves_allowed_now():
     assert "sign" in info.value.allowed and "return" in info.value.allowed
 
 
-def test_a_refused_move_names_the_action_and_the_status_in_english():
+def test_a_refused_move_names_the_action_by_its_label_and_the_status():
     event = event_in(S.DISPATCHED)
     with translation.override("en"), pytest.raises(IllegalTransition) as info:
         move(event, "verify", "grid01")
-    assert "verify" in info.value.message and "Dispatched" in info.value.message
+    assert "Verified: close" in info.value.message and "Dispatched" in info.value.message
 
 
 def test_a_move_missing_a_required_field_names_the_field_and_changes_nothing():
