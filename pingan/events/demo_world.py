@@ -614,6 +614,10 @@ class Story:
         e.signed_at = self.t
         e.signed_on_time = e.sign_due_at is None or self.t <= e.sign_due_at
         self.close_clocks("sign")
+        if e.resolve_due_at is None or e.resolve_due_at > self.t:
+            self.close_clocks("yellow")
+            self.close_clocks("red")
+            e.overdue_since = None
         for a in self.assignments:
             if a.ended_at is None and a.role == "lead":
                 a.signed_at = self.t

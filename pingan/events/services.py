@@ -728,8 +728,14 @@ def _do_sign(event, user, *, before, target, note="", **_f):
     event.signed_at = now
     event.signed_on_time = event.sign_due_at is None or now <= event.sign_due_at
     deadlines.close_deadline(event, "sign")
+    if event.resolve_due_at is None or event.resolve_due_at > now:
+        # Signed late but the resolution is still on time: the event is no longer overdue and
+        # its supervision stops rising (the missed sign-for stays on the department's record).
+        deadlines.close_deadline(event, "yellow")
+        deadlines.close_deadline(event, "red")
+        event.overdue_since = None
     event.assignments.filter(ended_at__isnull=True, role="lead").update(signed_at=now)
-    _save(event, "status", "signed_at", "signed_on_time")
+    _save(event, "status", "signed_at", "signed_on_time", "overdue_since")
     _log(
         event,
         "sign",

@@ -215,3 +215,19 @@ def test_supervision_by_hand_is_recorded_and_told_to_the_department():
     assert titled(event, "supervised") == ["dept-transport"]
     entry = event.timeline.get(action="supervise")
     assert entry.actor == get_user("leader") and entry.data["automatic"] is False
+
+
+def test_signing_late_stops_the_supervision_rising_while_the_resolution_is_still_on_time():
+    event = report()
+    sweep(now=event.sign_due_at + MINUTE)
+    assert fresh(event).supervision == Event.Supervision.NORMAL
+
+    move(event, "sign", "dept-transport")
+    event = fresh(event)
+    # The missed sign-for stays on the department's record; the event is no longer overdue
+    # and no yellow card is coming while the resolution is on time.
+    assert AccountabilityRecord.objects.filter(event=event, kind="sign").count() == 1
+    assert event.overdue_since is None
+    assert not deadlines.open_deadlines(event, "yellow").exists()
+    sweep(now=event.resolve_due_at - MINUTE)
+    assert fresh(event).supervision == Event.Supervision.NORMAL
