@@ -613,7 +613,7 @@ class Assignment(models.Model):
     class Meta:
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
-        ordering = ["event", "role", "assigned_at"]
+        ordering = ["event_id", "role", "assigned_at"]
         indexes = [
             models.Index(
                 fields=["department", "event"],
@@ -671,7 +671,7 @@ class EventLog(models.Model):
     class Meta:
         verbose_name = _("timeline entry")
         verbose_name_plural = _("timeline entries")
-        ordering = ["event", "at", "id"]
+        ordering = ["event_id", "at", "id"]
         indexes = [
             models.Index(fields=["event", "at"], name="eventlog_event_at"),
             models.Index(fields=["action", "at"], name="eventlog_action_at"),
@@ -728,7 +728,7 @@ class Attachment(models.Model):
     class Meta:
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
-        ordering = ["event", "uploaded_at", "id"]
+        ordering = ["event_id", "uploaded_at", "id"]
 
     def __str__(self) -> str:
         return self.original_name or self.file.name
@@ -763,7 +763,7 @@ class Message(models.Model):
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
-        ordering = ["event", "created_at", "id"]
+        ordering = ["event_id", "created_at", "id"]
 
     def __str__(self) -> str:
         return self.body[:40]

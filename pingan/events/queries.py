@@ -222,6 +222,16 @@ def grid_staff(grid_id) -> QuerySet:
     ).distinct()
 
 
+def intake_system_of(user):
+    """Return the intake system ``user`` is the account of, or None (cached on the user)."""
+    if not getattr(user, "pk", None):
+        return None
+    if "_pingan_intake_system" not in user.__dict__:
+        # A missing reverse one-to-one is not cached by Django: each look would be a query.
+        user.__dict__["_pingan_intake_system"] = getattr(user, "intake_system", None)
+    return user.__dict__["_pingan_intake_system"]
+
+
 def intake_channels(user) -> list[str]:
     """Return the intake channels ``user`` may file reports through, the usual one first.
 
@@ -234,7 +244,7 @@ def intake_channels(user) -> list[str]:
     C = Event.Channel
     if not getattr(user, "is_authenticated", False):
         return []
-    if getattr(user, "intake_system", None) is not None:
+    if intake_system_of(user) is not None:
         return [C.SYSTEM]
     access = access_for(user)
     channels: list[str] = []

@@ -265,7 +265,7 @@ def _township(region: Region) -> Region | None:
 
 def _home_county(user) -> Region | None:
     """Return the county of the user's first org unit, else the only county there is."""
-    system = getattr(user, "intake_system", None) if getattr(user, "pk", None) else None
+    system = queries.intake_system_of(user)
     path = ""
     if system is not None:
         path = system.region.path
@@ -309,7 +309,7 @@ def _locate(point, village: Region | None, user) -> dict[str, Any]:
 
 
 def _source_key(user) -> str:
-    system = getattr(user, "intake_system", None) if getattr(user, "pk", None) else None
+    system = queries.intake_system_of(user)
     if system is not None:
         return f"system:{system.pk}"
     return f"user:{user.pk}" if getattr(user, "pk", None) else "anonymous"
@@ -682,7 +682,18 @@ def _dispatch(
     event.dispatched_at = now
     event.signed_at = None
     _open_handling_deadlines(event, now, fresh=fresh)
-    event.save()
+    _save(
+        event,
+        "department",
+        "first_department",
+        "status",
+        "dispatched_at",
+        "signed_at",
+        "sign_due_at",
+        "resolve_due_at",
+        "overdue_since",
+        "routing_rule",
+    )
     _log(
         event,
         action,
