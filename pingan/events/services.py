@@ -337,6 +337,7 @@ def _open_handling_deadlines(event: Event, start: dt.datetime, *, fresh: bool = 
         unit=sign[1],
         start=start,
         calendar=calendar,
+        replace=not fresh,
     )
     resolve_deadline = deadlines.open_deadline(
         event,
@@ -346,6 +347,7 @@ def _open_handling_deadlines(event: Event, start: dt.datetime, *, fresh: bool = 
         unit=resolve[1],
         start=start,
         calendar=calendar,
+        replace=not fresh,
     )
     event.sign_due_at = sign_deadline.due_at
     event.resolve_due_at = resolve_deadline.due_at
@@ -527,7 +529,10 @@ def report_event(
             # The day's counter row stays locked until the commit: take the number last, so
             # concurrent intakes queue only for the few statements that follow.
             event.number = numbering.next_number(NUMBER_PREFIX, timezone.localdate(now))
-            Event.objects.filter(pk=event.pk).update(number=event.number)
+            fields = ["number"]
+            if event.status == S.DISPATCHED:
+                fields += DISPATCH_FIELDS
+            _save(event, *fields)
             _send_held(messages)
     except IntegrityError:
         # Two identical submissions raced: the other one won; return it.
@@ -653,6 +658,20 @@ def _end_assignments(event: Event, *, role: str | None = None, at=None) -> None:
     qs.update(ended_at=at or timezone.now())
 
 
+# What a dispatch changes on the event row.
+DISPATCH_FIELDS = (
+    "department",
+    "first_department",
+    "status",
+    "dispatched_at",
+    "signed_at",
+    "sign_due_at",
+    "resolve_due_at",
+    "overdue_since",
+    "routing_rule",
+)
+
+
 def _dispatch(
     event: Event,
     department: Department,
@@ -682,18 +701,8 @@ def _dispatch(
     event.dispatched_at = now
     event.signed_at = None
     _open_handling_deadlines(event, now, fresh=fresh)
-    _save(
-        event,
-        "department",
-        "first_department",
-        "status",
-        "dispatched_at",
-        "signed_at",
-        "sign_due_at",
-        "resolve_due_at",
-        "overdue_since",
-        "routing_rule",
-    )
+    if not fresh:  # intake writes these fields once, with the number (see report_event)
+        _save(event, *DISPATCH_FIELDS)
     _log(
         event,
         action,

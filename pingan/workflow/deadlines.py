@@ -134,8 +134,11 @@ def open_deadline(
     warn_fraction: float | None = None,
     county_code: str | None = None,
     calendar: sla.Calendar | None = None,
+    replace: bool = True,
 ) -> Deadline:
     """Open a deadline of ``kind`` on ``item``, replacing (closing) an open one of that kind.
+
+    ``replace=False`` skips looking for one: for an item created in the same transaction.
 
     Give either ``due_at`` or ``amount`` and ``unit`` (computed with the SLA clock from ``start``,
     default now). The warning comes at ``warn_fraction`` (default the setting
@@ -165,7 +168,8 @@ def open_deadline(
     # No savepoint: inside a caller's transaction an error aborts it anyway, and intake pays a
     # round trip per savepoint.
     with transaction.atomic(savepoint=False):
-        _open(content_type, object_id, kind).update(closed_at=now)
+        if replace:
+            _open(content_type, object_id, kind).update(closed_at=now)
         return Deadline.objects.create(
             content_type=content_type,
             object_id=object_id,
