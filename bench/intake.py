@@ -31,7 +31,6 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_events"
@@ -44,6 +43,8 @@ os.environ.setdefault("PINGAN_VAR_DIR", str(VAR_DIR))
 os.environ.setdefault("PINGAN_LOG_LEVEL", "WARNING")
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 sys.path.insert(0, str(ROOT))
+
+from bench.common import emit, ensure_database  # noqa: E402 -- after the path is set
 
 GRID01 = "513999001001001"
 CLIENT_KEY_PREFIX = "bench-"
@@ -58,22 +59,6 @@ TEXTS = (
     "两户邻居因为排水问题吵架，需要调解。",
     "后山挡墙出现裂缝，有垮塌危险，下方有住户。",
 )
-
-
-def emit(figure: str, value, unit: str = "", **extra) -> None:
-    print(json.dumps({"figure": figure, "value": value, "unit": unit, **extra}), flush=True)
-
-
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database named in ``url`` if it does not exist."""
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare() -> None:

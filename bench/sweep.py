@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pingan_bench"
 # Settings must load without touching the developer's var/ directory.
@@ -33,21 +31,7 @@ os.environ.setdefault("PINGAN_VAR_DIR", _TMP)
 os.environ.setdefault("PINGAN_LOG_LEVEL", "WARNING")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database named in ``url`` if it does not exist."""
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def emit(figure: str, value, unit: str = "", **extra) -> None:
-    print(json.dumps({"figure": figure, "value": value, "unit": unit, **extra}), flush=True)
+from bench.common import emit, ensure_database  # noqa: E402 -- after the path is set
 
 
 def main() -> int:

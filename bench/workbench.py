@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import random
 import statistics
@@ -27,7 +26,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_workbench"
@@ -38,6 +36,8 @@ os.environ.setdefault("PINGAN_VAR_DIR", str(Path(tempfile.gettempdir()) / "pinga
 os.environ.setdefault("PINGAN_LOG_LEVEL", "WARNING")
 os.environ.setdefault("PINGAN_DEMO_EVENTS", "0")  # the bench writes its own million
 sys.path.insert(0, str(ROOT))
+
+from bench.common import emit, ensure_database  # noqa: E402 -- after the path is set
 
 TARGET_MS = 150
 PAGES = {
@@ -58,22 +58,6 @@ OPEN_WEIGHTS = {
 # How likely an event of this age (days) is still open: recent ones mostly, a few stuck ones.
 OPEN_BY_AGE = ((3, 0.6), (10, 0.3), (30, 0.12), (90, 0.05), (10_000, 0.01))
 HISTORY_DAYS = 730
-
-
-def emit(figure: str, value, unit: str = "", **extra) -> None:
-    print(json.dumps({"figure": figure, "value": value, "unit": unit, **extra}), flush=True)
-
-
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database named in ``url`` if it does not exist."""
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 class Maker:

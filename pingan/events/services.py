@@ -193,6 +193,19 @@ def _log(
     )
 
 
+def _log_move(event: Event, action: str, actor, before: str, target: str, note: str) -> EventLog:
+    """Write the timeline entry of a move that changed the status, by the event's department."""
+    return _log(
+        event,
+        action,
+        actor,
+        from_status=before,
+        to_status=target,
+        note=note,
+        department=event.department,
+    )
+
+
 def _as_category(value) -> Category | None:
     if value in (None, ""):
         return None
@@ -756,30 +769,14 @@ def _do_sign(event, user, *, before, target, note="", **_f):
         event.overdue_since = None
     event.assignments.filter(ended_at__isnull=True, role="lead").update(signed_at=now)
     _save(event, "status", "signed_at", "signed_on_time", "overdue_since")
-    _log(
-        event,
-        "sign",
-        user,
-        from_status=before,
-        to_status=target,
-        note=note,
-        department=event.department,
-    )
+    _log_move(event, "sign", user, before, target, note)
     _tell(event, "reply", users=_reporters(event), note=_reply(event, "signed"))
 
 
 def _do_start(event, user, *, before, target, note="", **_f):
     event.status = target
     _save(event, "status")
-    _log(
-        event,
-        "start",
-        user,
-        from_status=before,
-        to_status=target,
-        note=note,
-        department=event.department,
-    )
+    _log_move(event, "start", user, before, target, note)
 
 
 def _do_resolve(event, user, *, before, target, note="", photos=(), **_f):
@@ -798,15 +795,7 @@ def _do_resolve(event, user, *, before, target, note="", photos=(), **_f):
         start=now,
     )
     _save(event, "status", "resolved_at", "resolved_on_time")
-    log = _log(
-        event,
-        "resolve",
-        user,
-        from_status=before,
-        to_status=target,
-        note=note,
-        department=event.department,
-    )
+    log = _log_move(event, "resolve", user, before, target, note)
     attachments.store(event, photos, stage="resolution", user=user, log=log)
     _tell(
         event,
@@ -836,15 +825,7 @@ def _do_verify(event, user, *, before, target, note="", photos=(), **_f):
     )
     _end_assignments(event, at=now)
     _save(event, "status", "closed_at")
-    log = _log(
-        event,
-        "verify",
-        user,
-        from_status=before,
-        to_status=target,
-        note=note,
-        department=event.department,
-    )
+    log = _log_move(event, "verify", user, before, target, note)
     attachments.store(event, photos, stage="verification", user=user, log=log)
     _tell(event, "reply", users=_reporters(event), note=_reply(event, "closed"))
     _tell(
@@ -876,15 +857,7 @@ def _do_rework(event, user, *, before, target, note="", photos=(), **_f):
         "sign_due_at",
         "overdue_since",
     )
-    log = _log(
-        event,
-        "rework",
-        user,
-        from_status=before,
-        to_status=target,
-        note=note,
-        department=event.department,
-    )
+    log = _log_move(event, "rework", user, before, target, note)
     attachments.store(event, photos, stage="verification", user=user, log=log)
     _tell(
         event,
@@ -939,15 +912,7 @@ def _do_suspend(event, user, *, before, target, note="", **_f):
     event.status = target
     deadlines.pause_deadline(event)
     _save(event, "status", "resume_status")
-    _log(
-        event,
-        "suspend",
-        user,
-        from_status=before,
-        to_status=target,
-        note=note,
-        department=event.department,
-    )
+    _log_move(event, "suspend", user, before, target, note)
     if event.department_id:
         _tell(
             event,
@@ -964,15 +929,7 @@ def _do_resume(event, user, *, before, target, note="", **_f):
     event.status = target
     event.resume_status = ""
     _save(event, "status", "resume_status", "sign_due_at", "resolve_due_at")
-    _log(
-        event,
-        "resume",
-        user,
-        from_status=before,
-        to_status=target,
-        note=note,
-        department=event.department,
-    )
+    _log_move(event, "resume", user, before, target, note)
 
 
 def _do_merge(event, user, *, before, target, into=None, note="", **_f):
@@ -1032,15 +989,7 @@ def _do_invalidate(event, user, *, before, target, note="", **_f):
     deadlines.close_deadline(event)
     _end_assignments(event, at=now)
     _save(event, "status", "closed_at")
-    _log(
-        event,
-        "invalidate",
-        user,
-        from_status=before,
-        to_status=target,
-        note=note,
-        department=event.department,
-    )
+    _log_move(event, "invalidate", user, before, target, note)
     _tell(event, "message", users=_reporters(event), note=note, acting_user=user)
 
 
@@ -1228,15 +1177,7 @@ def _do_approve_hold(event, user, *, before, target, note="", **_f):
     deadlines.pause_deadline(event)
     _save(event, "status", "resume_status", "was_on_hold")
     _decide(event, user, request, Request.Status.APPROVED, note)
-    _log(
-        event,
-        "approve_hold",
-        user,
-        from_status=before,
-        to_status=target,
-        note=note,
-        department=event.department,
-    )
+    _log_move(event, "approve_hold", user, before, target, note)
 
 
 def _do_refuse_request(event, user, *, before, target, note="", **_f):
