@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "pingan.notify",
     "pingan.workflow",
     "pingan.events",
+    "pingan.people",
 ]
 
 MIDDLEWARE = [

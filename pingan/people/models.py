@@ -1,0 +1,497 @@
+"""Basic data 一标三实: standard addresses, houses, residents, households, 联户 groups and
+organisations.
+
+Personal data is protected from the first line (ARCHITECTURE rule 6): ID numbers and phone
+numbers are stored only encrypted (``*_encrypted``, Fernet under ``PINGAN_FIELD_KEYS``), found by
+exact value through a keyed hash (``*_hash``), and shown masked (``*_masked``). Set them only
+through ``set_id_number`` / ``set_phone``. Ethnicity and religion are not stored: no feature
+needs them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pingan.core import crypto
+from pingan.people import idnumber, uscc
+
+
+class PeopleQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return the rows ``user`` may see: under their centre regions, or in their grids.
+
+        Centre staff and administrators see their regions; grid staff (chief, worker, police)
+        their grids. Leaders, departments and residents see no one's personal records here.
+        """
+        from pingan.events.queries import access_for
+
+        access = access_for(user)
+        if access.everything:
+            return self
+        q = Q()
+        for path in access.centre_paths:
+            q |= Q(path__startswith=path)
+        if access.grid_ids:
+            q |= Q(grid_id__in=access.grid_ids)
+        return self.filter(q) if q else self.none()
+
+
+class Collected(models.Model):
+    """Where a record lies (for scoping) and who collected and last verified it (信息格中采)."""
+
+    region = models.ForeignKey(
+        "geo.Region",
+        verbose_name=_("village or township"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    grid = models.ForeignKey(
+        "geo.Grid",
+        verbose_name=_("grid"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The region path and county code, copied for subtree queries and per-county sharding.
+    path = models.CharField(_("path"), max_length=120, db_index=True, editable=False)
+    county_code = models.CharField(_("county code"), max_length=6, editable=False)
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("collected by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    collected_at = models.DateTimeField(_("collected"), default=timezone.now)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(_("last verified"), null=True, blank=True, db_index=True)
+    is_demo = models.BooleanField(_("demo data"), default=False)
+
+    objects = PeopleQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.grid_id and not self.region_id:
+            self.region_id = self.grid.region_id
+        region = self.region
+        self.path = region.path
+        self.county_code = next(
+            (c for c in region.path.strip("/").split("/") if len(c) == 6), region.code[:6]
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "path", "county_code"}
+        super().save(*args, **kwargs)
+
+
+def normalise_address(*parts: str) -> str:
+    """Return the comparable form of an address: no spaces, full-width digits made ASCII."""
+    text = "|".join((p or "").strip() for p in parts)
+    text = text.translate(str.maketrans("０１２３４５６７８９－", "0123456789-"))
+    return re.sub(r"\s+", "", text).upper()
+
+
+class Address(Collected):
+    """A standard address (标准地址): village, road, number, building, unit, room."""
+
+    street = models.CharField(_("street or road"), max_length=100)
+    number = models.CharField(_("number"), max_length=20, blank=True)
+    building = models.CharField(_("building"), max_length=20, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    room = models.CharField(_("room"), max_length=20, blank=True)
+    lng = models.FloatField(_("longitude"), null=True, blank=True)
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    normalised = models.CharField(_("normalised form"), max_length=255, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("standard address")
+        verbose_name_plural = _("standard addresses")
+        ordering = ["path", "street", "number", "building", "unit", "room"]
+
+    def __str__(self) -> str:
+        parts = [self.street, self.number and f"{self.number}号"]
+        parts += [self.building and f"{self.building}栋", self.unit and f"{self.unit}单元"]
+        parts += [self.room and f"{self.room}室"]
+        return "".join(p for p in parts if p)
+
+    def save(self, *args, **kwargs) -> None:
+        self.normalised = normalise_address(
+            self.region.code, self.street, self.number, self.building, self.unit, self.room
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "normalised"}
+        super().save(*args, **kwargs)
+
+
+class House(Collected):
+    """An actual house (实有房屋) at a standard address."""
+
+    class Use(models.TextChoices):
+        HOME = "home", _("Home")
+        SHOP = "shop", _("Shop")
+        MIXED = "mixed", _("Home and shop")
+        OFFICE = "office", _("Office")
+        WAREHOUSE = "warehouse", _("Warehouse or workshop")
+        VACANT = "vacant", _("Vacant")
+        OTHER = "other", _("Other")
+
+    address = models.OneToOneField(
+        Address, verbose_name=_("address"), on_delete=models.PROTECT, related_name="house"
+    )
+    use = models.CharField(_("use"), max_length=12, choices=Use.choices, default=Use.HOME)
+    owner_name = models.CharField(_("owner"), max_length=50, blank=True)
+    occupier_name = models.CharField(_("occupier"), max_length=50, blank=True)
+    is_rented = models.BooleanField(_("rented out"), default=False)
+    safety_notes = models.TextField(_("safety notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("house")
+        verbose_name_plural = _("houses")
+        ordering = ["path", "id"]
+
+    def __str__(self) -> str:
+        return str(self.address)
+
+
+class Resident(Collected):
+    """A person living or registered here (实有人口). ID and phone only encrypted and masked."""
+
+    class Sex(models.TextChoices):
+        MALE = "male", _("Male")
+        FEMALE = "female", _("Female")
+
+    class ResidenceType(models.TextChoices):
+        REGISTERED = "registered", _("Registered resident (户籍)")
+        FLOATING = "floating", _("Floating population (流动)")
+        OVERSEAS = "overseas", _("Overseas (境外)")
+
+    class Status(models.TextChoices):
+        LIVING = "living", _("Living here")
+        MOVED_OUT = "moved_out", _("Moved out")
+        DECEASED = "deceased", _("Deceased")
+
+    name = models.CharField(_("name"), max_length=50, db_index=True)
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    id_number_encrypted = models.TextField(_("ID number (encrypted)"), editable=False)
+    id_number_hash = models.CharField(
+        _("ID number hash"), max_length=64, unique=True, editable=False
+    )
+    id_number_masked = models.CharField(_("ID number"), max_length=20, editable=False)
+    # The last four characters, for the "search by ID suffix" the issue asks for.
+    id_number_suffix = models.CharField(_("ID suffix"), max_length=4, db_index=True, editable=False)
+    phone_encrypted = models.TextField(_("phone (encrypted)"), blank=True, editable=False)
+    phone_hash = models.CharField(
+        _("phone hash"), max_length=64, blank=True, db_index=True, editable=False
+    )
+    phone_masked = models.CharField(_("phone"), max_length=20, blank=True, editable=False)
+    registered_address = models.CharField(_("household registration address"), max_length=200)
+    address = models.ForeignKey(
+        Address,
+        verbose_name=_("actual residence"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="residents",
+    )
+    residence_type = models.CharField(
+        _("residence type"),
+        max_length=12,
+        choices=ResidenceType.choices,
+        default=ResidenceType.REGISTERED,
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.LIVING
+    )
+
+    class Meta:
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
+        ordering = ["path", "name", "id"]
+        permissions = [
+            ("reveal_personal_data", _("Can reveal ID and phone numbers, with a reason"))
+        ]
+        indexes = [models.Index(fields=["grid", "status"], name="resident_grid_status")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.id_number_masked}）"
+
+    def set_id_number(self, value: str) -> None:
+        """Validate (GB 11643), encrypt, hash and mask; derive birth date and sex."""
+        parsed = idnumber.parse(value)
+        self.id_number_encrypted = crypto.encrypt(parsed.number)
+        self.id_number_hash = crypto.keyed_hash(parsed.number)
+        self.id_number_masked = idnumber.mask(parsed.number)
+        self.id_number_suffix = parsed.number[-4:]
+        self.birth_date = parsed.birth_date
+        self.sex = parsed.sex
+
+    def set_phone(self, value: str) -> None:
+        """Validate a mainland number, encrypt, hash and mask it ("" clears it)."""
+        if not value:
+            self.phone_encrypted = self.phone_hash = self.phone_masked = ""
+            return
+        phone = crypto.validate_phone(value)
+        self.phone_encrypted = crypto.encrypt(phone)
+        self.phone_hash = crypto.keyed_hash(phone)
+        self.phone_masked = crypto.mask_phone(phone)
+
+    def reveal_id_number(self) -> str:
+        """Return the plain ID number: only ``services.reveal`` may call this (it logs)."""
+        return crypto.decrypt(self.id_number_encrypted)
+
+    def reveal_phone(self) -> str:
+        return crypto.decrypt(self.phone_encrypted)
+
+    @classmethod
+    def hash_of(cls, value: str) -> str:
+        """Return the lookup hash of an ID number as typed (18 or 15 characters)."""
+        try:
+            number = idnumber.validate(value)
+        except ValidationError:
+            number = idnumber.normalise(value or "")
+        return crypto.keyed_hash(number)
+
+
+class Household(Collected):
+    """A household (户) living at an address, with its members."""
+
+    number = models.CharField(_("household number"), max_length=30, blank=True)
+    address = models.ForeignKey(
+        Address,
+        verbose_name=_("address"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="households",
+    )
+    members = models.ManyToManyField(
+        Resident, through="HouseholdMember", verbose_name=_("members"), related_name="households"
+    )
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["path", "id"]
+
+    def __str__(self) -> str:
+        head = self.memberships.filter(relation=HouseholdMember.Relation.HEAD).first()
+        return _("Household of %(name)s") % {"name": head.resident.name} if head else str(self.pk)
+
+
+class HouseholdMember(models.Model):
+    """A resident's place in a household, by relation to the head (户主)."""
+
+    class Relation(models.TextChoices):
+        HEAD = "head", _("Head of household")
+        SPOUSE = "spouse", _("Spouse")
+        CHILD = "child", _("Child")
+        PARENT = "parent", _("Parent")
+        GRANDCHILD = "grandchild", _("Grandchild")
+        SIBLING = "sibling", _("Sibling")
+        OTHER = "other", _("Other")
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("resident"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    relation = models.CharField(_("relation to the head"), max_length=12, choices=Relation.choices)
+
+    class Meta:
+        verbose_name = _("household member")
+        verbose_name_plural = _("household members")
+        ordering = ["household", "relation", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "resident"],
+                name="household_member_once",
+                violation_error_message=_("This resident is already in the household."),
+            ),
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(relation="head"),
+                name="household_one_head",
+                violation_error_message=_("A household has one head."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident.name} · {self.get_relation_display()}"
+
+
+class Organization(Collected):
+    """An actual organisation (实有单位): a company, shop, school, association…"""
+
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", _("Enterprise")
+        SHOP = "shop", _("Individual business")
+        GOVERNMENT = "government", _("Government or public institution")
+        SCHOOL = "school", _("School")
+        MEDICAL = "medical", _("Medical institution")
+        SOCIAL = "social", _("Social organisation")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=100, db_index=True)
+    # Credit codes are public (on every business licence): stored in clear, checked by GB 32100.
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[uscc.validate],
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.ENTERPRISE)
+    address = models.ForeignKey(
+        Address,
+        verbose_name=_("address"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="organizations",
+    )
+    contact_name = models.CharField(_("contact"), max_length=50, blank=True)
+    contact_phone_encrypted = models.TextField(_("contact phone (encrypted)"), blank=True)
+    contact_phone_hash = models.CharField(_("contact phone hash"), max_length=64, blank=True)
+    contact_phone_masked = models.CharField(_("contact phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["path", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_contact_phone(self, value: str) -> None:
+        if not value:
+            self.contact_phone_encrypted = self.contact_phone_hash = ""
+            self.contact_phone_masked = ""
+            return
+        phone = crypto.validate_phone(value)
+        self.contact_phone_encrypted = crypto.encrypt(phone)
+        self.contact_phone_hash = crypto.keyed_hash(phone)
+        self.contact_phone_masked = crypto.mask_phone(phone)
+
+
+class HouseholdGroup(Collected):
+    """A 联户 group (十户联防; also 十铺 shops, 十车 vehicles) with its head (联户长)."""
+
+    class Kind(models.TextChoices):
+        HOUSEHOLDS = "households", _("Households (十户联防)")
+        SHOPS = "shops", _("Shops (十铺)")
+        VEHICLES = "vehicles", _("Vehicles (十车)")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.HOUSEHOLDS)
+    head = models.ForeignKey(
+        Resident,
+        verbose_name=_("group head (联户长)"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_groups",
+    )
+    households = models.ManyToManyField(
+        Household, verbose_name=_("households"), blank=True, related_name="groups"
+    )
+    organizations = models.ManyToManyField(
+        Organization, verbose_name=_("shops"), blank=True, related_name="groups"
+    )
+    vehicles = models.TextField(
+        _("vehicles"), blank=True, help_text=_("One vehicle per line (plate and owner).")
+    )
+
+    class Meta:
+        verbose_name = _("household group")
+        verbose_name_plural = _("household groups")
+        ordering = ["path", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RevealLog(models.Model):
+    """One look at a plain ID or phone number: who, whose, which field, when, and why."""
+
+    class Field(models.TextChoices):
+        ID_NUMBER = "id_number", _("ID number")
+        PHONE = "phone", _("Phone")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("resident"), on_delete=models.CASCADE, related_name="reveals"
+    )
+    field = models.CharField(_("field"), max_length=12, choices=Field.choices)
+    reason = models.CharField(_("reason"), max_length=200)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reveal log entry")
+        verbose_name_plural = _("reveal log")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.resident_id} {self.field} {self.at:%Y-%m-%d %H:%M}"
+
+
+class AccessLog(models.Model):
+    """A view of a resident's record (page or API), or an export with its filter and size."""
+
+    class Via(models.TextChoices):
+        PAGE = "page", _("Page")
+        API = "api", _("API")
+        EXPORT = "export", _("Export")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resident = models.ForeignKey(
+        Resident,
+        verbose_name=_("resident"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="access_log",
+    )
+    via = models.CharField(_("via"), max_length=8, choices=Via.choices)
+    fields = models.JSONField(_("fields shown"), default=list, blank=True)
+    query = models.JSONField(_("filter"), default=dict, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["resident", "at"], name="accesslog_resident_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_via_display()} {self.at:%Y-%m-%d %H:%M}"
