@@ -17,6 +17,8 @@ def pytest_configure(config):
     # The demo county loads without its year of demo events: tests make the events they need
     # (pingan/events/tests/test_demo.py loads demo events itself).
     settings.PINGAN_DEMO_EVENTS = 0
+    # Nor its 25,000 synthetic residents (pingan/people/tests load what they need).
+    settings.PINGAN_DEMO_RESIDENTS = 0
     settings.AXES_ENABLED = True
     # Tasks run synchronously in tests (in-memory storage); tests that need the real queue
     # (retries, the consumer, Redis) build their own Huey instance.

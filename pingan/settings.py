@@ -358,6 +358,10 @@ PINGAN_DUPLICATE_DAYS = envint("PINGAN_DUPLICATE_DAYS", 7)
 # Photos and files attached to events: allowed size (MB) and count per upload.
 PINGAN_UPLOAD_MAX_MB = envfloat("PINGAN_UPLOAD_MAX_MB", 10.0)
 PINGAN_UPLOAD_MAX_FILES = envint("PINGAN_UPLOAD_MAX_FILES", 9)
+# Basic data: records not verified for this many days are listed for the grid worker again.
+PINGAN_VERIFY_AFTER_DAYS = envint("PINGAN_VERIFY_AFTER_DAYS", 180)
+# How many synthetic residents `pingan load-demo` adds to the demo county (0: none).
+PINGAN_DEMO_RESIDENTS = envint("PINGAN_DEMO_RESIDENTS", 25000)
 # How many demo events `pingan load-demo` / `pingan demo` add to the demo county (0: none).
 PINGAN_DEMO_EVENTS = envint("PINGAN_DEMO_EVENTS", 3000)
 
