@@ -8,6 +8,13 @@ from rest_framework.routers import DefaultRouter
 from pingan.accounts.api import DepartmentViewSet, MeView, TokenView
 from pingan.events.api import CategoryViewSet, EventViewSet
 from pingan.geo.api import GridViewSet, RegionViewSet
+from pingan.people.api import (
+    AddressViewSet,
+    HouseholdViewSet,
+    HouseViewSet,
+    OrganizationViewSet,
+    ResidentViewSet,
+)
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -15,6 +22,11 @@ router.register("grids", GridViewSet, basename="grid")
 router.register("departments", DepartmentViewSet, basename="department")
 router.register("events", EventViewSet, basename="event")
 router.register("categories", CategoryViewSet, basename="category")
+router.register("residents", ResidentViewSet, basename="resident")
+router.register("households", HouseholdViewSet, basename="household")
+router.register("houses", HouseViewSet, basename="house")
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("addresses", AddressViewSet, basename="address")
 
 urlpatterns = [
     # The contract names the path without a trailing slash; accept both, document one.

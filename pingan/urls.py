@@ -17,6 +17,7 @@ urlpatterns = [
     path("notifications/", include("pingan.notify.urls")),
     path("reminders/", include("pingan.workflow.urls")),
     path("events/", include("pingan.events.urls")),
+    path("people/", include("pingan.people.urls")),
     path("api/v1/", include("pingan.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -309,6 +309,10 @@ def load_demo(stdout: TextIO | None = None) -> dict[str, int]:
         load_demo_routing()
         # A year of events (once: nothing is added when demo events exist).
         load_demo_events(demo_event_count())
+        # Synthetic residents in households (once: nothing is added when demo residents exist).
+        from pingan.people.demo import demo_resident_count, load_demo_people
+
+        load_demo_people(demo_resident_count())
     return counts()
 
 

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from pingan.core import crypto
 from pingan.people import idnumber, uscc
@@ -305,7 +306,7 @@ class HouseholdMember(models.Model):
         HEAD = "head", _("Head of household")
         SPOUSE = "spouse", _("Spouse")
         CHILD = "child", _("Child")
-        PARENT = "parent", _("Parent")
+        PARENT = "parent", pgettext_lazy("relation", "Parent")
         GRANDCHILD = "grandchild", _("Grandchild")
         SIBLING = "sibling", _("Sibling")
         OTHER = "other", _("Other")

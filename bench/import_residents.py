@@ -1,0 +1,164 @@
+"""Benchmark the resident import: 100,000 rows of Excel (5 % bad) into PostgreSQL.
+
+Run from the repository root: ``.venv/bin/python bench/import_residents.py [--rows N]``.
+
+Uses PostgreSQL at ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/bench_people``;
+created, migrated and loaded with the demo county, without demo events or residents, if
+missing: never point it at real data; the benchmark deletes every resident there). Writes an
+.xlsx of synthetic residents (valid GB 11643 numbers from ``idnumber.generate``, one row in
+twenty broken: wrong check digit, no name, unknown grid, bad phone, duplicate ID) to a temporary
+directory, imports it as the demo account "center", then imports it again (every row
+unchanged). Prints one JSON object per figure: rows/s of both passes, the counts, and peak
+memory (ru_maxrss, and the growth during the import).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_people"
+# A fixed directory: the demo's numbers are encrypted with the key created there.
+VAR_DIR = Path(tempfile.gettempdir()) / "pingan-bench-people"
+os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.settings")
+os.environ.setdefault("PINGAN_SECRET_KEY", "bench-only-not-secret")
+os.environ.setdefault("PINGAN_VAR_DIR", str(VAR_DIR))
+os.environ.setdefault("PINGAN_LOG_LEVEL", "WARNING")
+os.environ["PINGAN_DEMO_EVENTS"] = "0"
+os.environ["PINGAN_DEMO_RESIDENTS"] = "0"
+sys.path.insert(0, str(ROOT))
+
+from bench.common import emit, ensure_database  # noqa: E402 -- after the path is set
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+GIVEN = "秀兰建国明华丽娟志强伟芳军平勇敏静磊洋艳"
+
+
+def maxrss_mb() -> float:
+    # Linux reports kilobytes.
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def prepare() -> None:
+    """Migrate, load the demo county once, and remove the residents of earlier runs."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from pingan.geo import demo
+    from pingan.geo import demo_data as data
+    from pingan.geo.models import Region
+    from pingan.people.models import Household, HouseholdMember, Resident
+
+    call_command("migrate", verbosity=0)
+    if not Region.objects.filter(code=data.COUNTY_CODE).exists():
+        started = time.perf_counter()
+        demo.load_demo()
+        emit("demo_load_seconds", round(time.perf_counter() - started, 1), "s")
+    HouseholdMember.objects.all().delete()
+    Household.objects.all().delete()
+    Resident.objects.all().delete()
+
+
+def write_file(path: Path, rows: int, grid_codes: list[str]) -> int:
+    """Write ``rows`` residents (one in twenty bad) to ``path``; return the number of bad rows."""
+    from openpyxl import Workbook
+
+    from pingan.people import idnumber
+    from pingan.people.importers import header_labels
+
+    rng = random.Random(7)  # noqa: S311 -- synthetic data, not secrets
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("居民")
+    sheet.append(header_labels())
+    first_day = dt.date(1940, 1, 1)
+    bad = 0
+    previous = ""
+    for i in range(rows):
+        born = first_day + dt.timedelta(days=i % 25000)
+        number = idnumber.generate("513999", born, i // 25000 + 1)
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
+        phone = f"13{rng.randrange(10**9):09d}"
+        grid = grid_codes[i % len(grid_codes)]
+        household = f"H{i // 3:06d}"
+        relation = ("户主", "配偶", "子女")[i % 3]
+        if i % 20 == 19:
+            bad += 1
+            kind = (i // 20) % 5
+            if kind == 0:
+                number = number[:-1] + ("0" if number[-1] != "0" else "1")
+            elif kind == 1:
+                name = ""
+            elif kind == 2:
+                grid = "513999999999999"
+            elif kind == 3:
+                phone = "电话"
+            else:
+                number = previous
+        previous = number
+        sheet.append(
+            [
+                name,
+                number,
+                phone,
+                "示范县示范镇",
+                grid,
+                rng.choice(("户籍", "户籍", "流动")),
+                "在住",
+                relation,
+                household,
+            ]
+        )
+    book.save(path)
+    return bad
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    ensure_database(os.environ["DATABASE_URL"])
+    prepare()
+
+    from pingan.accounts.models import User
+    from pingan.geo.models import Grid
+    from pingan.people.importers import import_residents
+    from pingan.people.models import Resident
+
+    user = User.objects.get(username="center")
+    codes = list(Grid.objects.visible_to(user).order_by("code").values_list("code", flat=True))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "residents.xlsx"
+        started = time.perf_counter()
+        bad = write_file(path, args.rows, codes)
+        emit("file_write_seconds", round(time.perf_counter() - started, 1), "s", rows=args.rows)
+        emit("file_size", round(path.stat().st_size / 1e6, 1), "MB", bad_rows=bad)
+        for label in ("first", "again"):
+            before = maxrss_mb()
+            started = time.perf_counter()
+            result = import_residents(path, user=user)
+            seconds = time.perf_counter() - started
+            emit(
+                f"import_{label}_rows_per_second",
+                round(result.rows / seconds),
+                "rows/s",
+                seconds=round(seconds, 1),
+                target=2000,
+                **result.summary(),
+            )
+            emit(f"import_{label}_maxrss", maxrss_mb(), "MB", before=before)
+    emit("residents_in_table", Resident.objects.count(), "residents")
+
+
+if __name__ == "__main__":
+    main()
