@@ -100,6 +100,10 @@ def unverified(request: HttpRequest) -> HttpResponse:
     )
 
 
+# How many lines of a record's access log its page shows.
+LOG_ROWS = 50
+
+
 def _detail(request: HttpRequest, resident: Resident, *, revealed=None, form=None, status=200):
     services.log_access(request.user, resident, via="page", fields=PAGE_FIELDS)
     memberships = HouseholdMember.objects.filter(resident=resident).select_related("household")
@@ -112,9 +116,28 @@ def _detail(request: HttpRequest, resident: Resident, *, revealed=None, form=Non
             "can_reveal": request.user.has_perm(services.REVEAL_PERMISSION),
             "reveal_form": form or RevealForm(),
             "revealed": revealed,
+            "access_log": _access_log(request.user, resident),
         },
         status=status,
     )
+
+
+def _access_log(user, resident: Resident) -> list | None:
+    """Return who looked at the record and who revealed what (admins and its centre), or None."""
+    from pingan.events.queries import access_for
+
+    access = access_for(user)
+    if not (access.everything or access.covers(resident.path, access.centre_paths)):
+        return None
+    looks = [
+        {"at": e.at, "user": e.user, "what": e.get_via_display(), "detail": ", ".join(e.fields)}
+        for e in resident.access_log.select_related("user").order_by("-at")[:LOG_ROWS]
+    ]
+    reveals = [
+        {"at": e.at, "user": e.user, "what": e.get_field_display(), "detail": e.reason}
+        for e in resident.reveals.select_related("user").order_by("-at")[:LOG_ROWS]
+    ]
+    return sorted(looks + reveals, key=lambda row: row["at"], reverse=True)[:LOG_ROWS]
 
 
 @login_required

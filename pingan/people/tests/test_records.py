@@ -211,3 +211,14 @@ def test_rotating_the_field_key_re_encrypts_everything_and_keeps_it_readable(set
     settings.PINGAN_FIELD_KEYS = [new_key]  # the old key is gone: the new one alone opens it
     assert resident.reveal_id_number() == ID_NUMBER and resident.reveal_phone() == PHONE
     assert ID_NUMBER not in raw_row(resident)
+
+
+def test_the_centre_reads_who_looked_at_a_record_and_the_grid_worker_does_not(client_as):
+    resident = make_resident()
+    client_as("grid01").get(f"/people/{resident.pk}/")
+
+    centre_page = client_as("center").get(f"/people/{resident.pk}/").text
+    grid_page = client_as("grid01").get(f"/people/{resident.pk}/").text
+
+    assert 'id="access-log"' in centre_page and "李晓燕" in centre_page  # grid01's look
+    assert 'id="access-log"' not in grid_page

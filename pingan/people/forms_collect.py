@@ -1,0 +1,164 @@
+"""Phone forms of the collection pages: a house (实有房屋) and an organisation (实有单位).
+
+Both sit at a standard address, created or reused by its normalised form. The contact phone of
+an organisation is write-only: validated and stored through ``Organization.set_contact_phone``.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from pingan.core import crypto
+from pingan.people import uscc
+from pingan.people.forms import TEXT
+from pingan.people.models import Address, House, Organization, normalise_address
+
+SELECT = {"class": "form-select"}
+ADDRESS_FIELDS = ["street", "number", "building", "unit", "room"]
+
+
+def _text(label, max_length, required=False, **attrs):
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=required,
+        widget=forms.TextInput({**TEXT, **attrs}),
+    )
+
+
+class AddressFormMixin(forms.Form):
+    """The grid (hidden if the user keeps one) and the parts of the standard address."""
+
+    grid = forms.ModelChoiceField(label=_("Grid"), queryset=None, widget=forms.Select(SELECT))
+    street = _text(_("Street or road"), 100, required=True)
+    number = _text(_("Number"), 20)
+    building = _text(_("Building"), 20)
+    unit = _text(_("Unit"), 20)
+    room = _text(_("Room"), 20)
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids
+        first = list(grids[:2])
+        if len(first) == 1:
+            self.fields["grid"].initial = first[0].pk
+            self.fields["grid"].widget = forms.HiddenInput()
+
+    def find_address(self) -> tuple[Address | None, str]:
+        """Return the kept address matching the cleaned data (or None) and its normalised form."""
+        data = self.cleaned_data
+        grid = data["grid"]
+        key = normalise_address(grid.region.code, *(data.get(f, "") for f in ADDRESS_FIELDS))
+        return Address.objects.filter(normalised=key).first(), key
+
+    def address_for(self, user) -> Address:
+        """Return the kept standard address or create it (call after is_valid)."""
+        address, _key = self.find_address()
+        if address is not None:
+            return address
+        data = self.cleaned_data
+        grid = data["grid"]
+        return Address.objects.create(
+            grid=grid,
+            region_id=grid.region_id,
+            collected_by=user,
+            **{f: data.get(f, "").strip() for f in ADDRESS_FIELDS},
+        )
+
+    @staticmethod
+    def address_initial(address: Address | None) -> dict:
+        if address is None:
+            return {}
+        return {f: getattr(address, f) for f in ADDRESS_FIELDS}
+
+
+class HouseForm(AddressFormMixin):
+    use = forms.ChoiceField(label=_("Use"), choices=House.Use.choices, widget=forms.Select(SELECT))
+    owner_name = _text(_("Owner"), 50)
+    occupier_name = _text(_("Occupier"), 50)
+    is_rented = forms.BooleanField(
+        label=_("Rented out"),
+        required=False,
+        widget=forms.CheckboxInput({"class": "form-check-input"}),
+    )
+    safety_notes = forms.CharField(
+        label=_("Safety notes"),
+        required=False,
+        widget=forms.Textarea({"class": "form-control", "rows": 3}),
+    )
+
+    def __init__(self, *args, instance: House | None = None, **kwargs):
+        self.instance = instance
+        if instance is not None and "data" not in kwargs and not args:
+            kwargs["initial"] = {
+                "grid": instance.grid_id,
+                "use": instance.use,
+                "owner_name": instance.owner_name,
+                "occupier_name": instance.occupier_name,
+                "is_rented": instance.is_rented,
+                "safety_notes": instance.safety_notes,
+                **self.address_initial(instance.address),
+            }
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors or not data.get("grid"):
+            return data
+        address, _key = self.find_address()
+        if address is not None:
+            house = House.objects.filter(address=address).first()
+            if house is not None and (self.instance is None or house.pk != self.instance.pk):
+                raise ValidationError(_("A house is already kept at this address."))
+        return data
+
+
+class OrganizationForm(AddressFormMixin):
+    name = _text(_("Name"), 100, required=True)
+    credit_code = _text(_("Unified social credit code"), 20)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=Organization.Kind.choices, widget=forms.Select(SELECT)
+    )
+    contact_name = _text(_("Contact"), 50)
+    contact_phone = _text(_("Contact phone"), 20, inputmode="tel")
+
+    field_order = ["grid", "name", "credit_code", "kind", *ADDRESS_FIELDS]
+
+    def __init__(self, *args, instance: Organization | None = None, **kwargs):
+        self.instance = instance
+        if instance is not None and "data" not in kwargs and not args:
+            kwargs["initial"] = {
+                "grid": instance.grid_id,
+                "name": instance.name,
+                "credit_code": instance.credit_code or "",
+                "kind": instance.kind,
+                "contact_name": instance.contact_name,
+                **self.address_initial(instance.address),
+            }
+        super().__init__(*args, **kwargs)
+        # Write-only: the typed number is never sent back; the page shows only the masked one.
+        self.fields["contact_phone"].widget = forms.PasswordInput(
+            {**TEXT, "inputmode": "tel"}, render_value=False
+        )
+        if instance is not None and instance.contact_phone_masked:
+            self.fields["contact_phone"].help_text = _(
+                "Kept: %(masked)s. Leave empty to keep it."
+            ) % {"masked": instance.contact_phone_masked}
+
+    def clean_credit_code(self) -> str | None:
+        value = self.cleaned_data["credit_code"]
+        if not value.strip():
+            return None
+        code = uscc.validate(value)
+        kept = Organization.objects.filter(credit_code=code)
+        if self.instance is not None:
+            kept = kept.exclude(pk=self.instance.pk)
+        if kept.exists():
+            raise ValidationError(_("An organisation with this credit code is already kept."))
+        return code
+
+    def clean_contact_phone(self) -> str:
+        value = self.cleaned_data["contact_phone"].strip()
+        return crypto.validate_phone(value) if value else ""
