@@ -85,6 +85,17 @@ def validate_phone(value: str) -> str:
     return phone
 
 
+def protect_phone(value: str) -> tuple[str, str, str]:
+    """Return (encrypted, keyed hash, masked) of a phone number, all "" for a blank one.
+
+    Raise ValidationError if it is no mainland number. Models store the three columns.
+    """
+    if not value:
+        return "", "", ""
+    phone = validate_phone(value)
+    return encrypt(phone), keyed_hash(phone), mask_phone(phone)
+
+
 def mask_phone(value: str) -> str:
     """Return ``138****1234`` for a mobile, the last four digits behind stars otherwise."""
     if not value:

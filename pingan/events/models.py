@@ -261,10 +261,9 @@ class CallTerminal(models.Model):
         return f"{self.name} {self.phone_masked}"
 
     def set_phone(self, phone: str) -> None:
-        phone = crypto.validate_phone(phone)
-        self.phone_encrypted = crypto.encrypt(phone)
-        self.phone_hash = crypto.keyed_hash(phone)
-        self.phone_masked = crypto.mask_phone(phone)
+        self.phone_encrypted, self.phone_hash, self.phone_masked = crypto.protect_phone(
+            crypto.validate_phone(phone)  # a terminal always has a number
+        )
 
 
 class EventQuerySet(models.QuerySet):
@@ -566,14 +565,11 @@ class Event(models.Model):
 
     def set_reporter_phone(self, phone: str) -> None:
         """Store the caller's phone encrypted, hashed and masked (raise ValidationError)."""
-        if not phone:
-            self.reporter_phone_encrypted = self.reporter_phone_hash = ""
-            self.reporter_phone_masked = ""
-            return
-        phone = crypto.validate_phone(phone)
-        self.reporter_phone_encrypted = crypto.encrypt(phone)
-        self.reporter_phone_hash = crypto.keyed_hash(phone)
-        self.reporter_phone_masked = crypto.mask_phone(phone)
+        (
+            self.reporter_phone_encrypted,
+            self.reporter_phone_hash,
+            self.reporter_phone_masked,
+        ) = crypto.protect_phone(phone)
 
     def distance_m(self, lng: float, lat: float) -> float:
         """Return the great-circle distance in metres from the event to a point."""

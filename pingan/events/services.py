@@ -342,28 +342,20 @@ def _open_handling_deadlines(event: Event, start: dt.datetime, *, fresh: bool = 
     if not fresh:  # a report filed a moment ago has no supervision deadlines to close
         for kind in ("yellow", "red"):
             deadlines.close_deadline(event, kind)
-    sign_deadline = deadlines.open_deadline(
-        event,
-        kind="sign",
-        handler=HANDLER,
-        amount=sign[0],
-        unit=sign[1],
-        start=start,
-        calendar=calendar,
-        replace=not fresh,
-    )
-    resolve_deadline = deadlines.open_deadline(
-        event,
-        kind="resolve",
-        handler=HANDLER,
-        amount=resolve[0],
-        unit=resolve[1],
-        start=start,
-        calendar=calendar,
-        replace=not fresh,
-    )
-    event.sign_due_at = sign_deadline.due_at
-    event.resolve_due_at = resolve_deadline.due_at
+    due = {
+        kind: deadlines.open_deadline(
+            event,
+            kind=kind,
+            handler=HANDLER,
+            amount=amount,
+            unit=unit,
+            start=start,
+            calendar=calendar,
+            replace=not fresh,
+        ).due_at
+        for kind, (amount, unit) in (("sign", sign), ("resolve", resolve))
+    }
+    event.sign_due_at, event.resolve_due_at = due["sign"], due["resolve"]
     event.overdue_since = None
 
 
@@ -502,7 +494,7 @@ def report_event(
                 region=region,
                 grid_id=place["grid_id"],
                 path=region.path,
-                county_code=_county_code(region),
+                county_code=region.county_code,
                 township=_township(region),
                 centre=centre,
                 reported_at=now,
@@ -598,13 +590,6 @@ def report_one_key_call(*, acting_user, phone: str, note: str = "", client_key: 
         reporter_phone=normal,
         priority="high",
     )
-
-
-def _county_code(region: Region) -> str:
-    for code in region.path.strip("/").split("/"):
-        if len(code) == 6:
-            return code
-    return region.code[:6]
 
 
 def _tell_intake(event: Event, acting_user) -> None:
@@ -1038,7 +1023,7 @@ def _do_update(
         event.grid_id = place["grid_id"]
         event.located_by = place["located_by"]
         event.path = event.region.path
-        event.county_code = _county_code(event.region)
+        event.county_code = event.region.county_code
         event.township = _township(event.region)
         event.centre = routing.centre_for(event.region)
         _save(

@@ -313,10 +313,6 @@ def _choice(text: str, names: dict[str, str], choices) -> str | None:
     return None
 
 
-def _county_code(path: str, code: str) -> str:
-    return next((c for c in path.strip("/").split("/") if len(c) == 6), code[:6])
-
-
 def import_residents(
     path,
     *,
@@ -463,7 +459,7 @@ def _assign(resident: Resident, wanted: dict[str, Any], row: _Row) -> None:
     resident.grid = grid
     resident.region_id = grid.region_id
     resident.path = grid.region.path
-    resident.county_code = _county_code(grid.region.path, grid.region.code)
+    resident.county_code = grid.region.county_code
     resident.residence_type = row.residence_type
     resident.status = row.status
     if resident.phone_hash != wanted["phone_hash"]:
@@ -490,7 +486,7 @@ def _write_households(placed: list[tuple[_Row, Resident]], collector) -> None:
                 region=region,
                 grid=row.grid,
                 path=region.path,
-                county_code=_county_code(region.path, region.code),
+                county_code=region.county_code,
                 collected_by=collector,
             )
     Household.objects.bulk_create(missing.values())

@@ -94,9 +94,7 @@ class Collected(models.Model):
             self.region_id = self.grid.region_id
         region = self.region
         self.path = region.path
-        self.county_code = next(
-            (c for c in region.path.strip("/").split("/") if len(c) == 6), region.code[:6]
-        )
+        self.county_code = region.county_code
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "path", "county_code"}
@@ -248,13 +246,7 @@ class Resident(Collected):
 
     def set_phone(self, value: str) -> None:
         """Validate a mainland number, encrypt, hash and mask it ("" clears it)."""
-        if not value:
-            self.phone_encrypted = self.phone_hash = self.phone_masked = ""
-            return
-        phone = crypto.validate_phone(value)
-        self.phone_encrypted = crypto.encrypt(phone)
-        self.phone_hash = crypto.keyed_hash(phone)
-        self.phone_masked = crypto.mask_phone(phone)
+        self.phone_encrypted, self.phone_hash, self.phone_masked = crypto.protect_phone(value)
 
     def reveal_id_number(self) -> str:
         """Return the plain ID number: only ``services.reveal`` may call this (it logs)."""
@@ -386,14 +378,12 @@ class Organization(Collected):
         return self.name
 
     def set_contact_phone(self, value: str) -> None:
-        if not value:
-            self.contact_phone_encrypted = self.contact_phone_hash = ""
-            self.contact_phone_masked = ""
-            return
-        phone = crypto.validate_phone(value)
-        self.contact_phone_encrypted = crypto.encrypt(phone)
-        self.contact_phone_hash = crypto.keyed_hash(phone)
-        self.contact_phone_masked = crypto.mask_phone(phone)
+        """Validate, encrypt, hash and mask the contact's phone ("" clears it)."""
+        (
+            self.contact_phone_encrypted,
+            self.contact_phone_hash,
+            self.contact_phone_masked,
+        ) = crypto.protect_phone(value)
 
 
 class HouseholdGroup(Collected):
