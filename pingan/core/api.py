@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from django.utils import translation
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -14,6 +17,25 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+_FIELDS: dict[tuple[type, str | None], dict] = {}
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer that builds its fields from the model once per class and language.
+
+    DRF introspects the model again for every serializer instance, nested ones included: for an
+    event's JSON that was most of the time spent serializing. The fields depend only on the class
+    and the language of their labels, so a copy of the first build serves every later one.
+    """
+
+    def get_fields(self):
+        key = (type(self), translation.get_language())
+        fields = _FIELDS.get(key)
+        if fields is None:
+            fields = _FIELDS[key] = super().get_fields()
+        return copy.deepcopy(fields)
 
 
 class Conflict(exceptions.APIException):

@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pingan.accounts.models import Department
+from pingan.core.api import ModelSerializer
 from pingan.core.transitions import allowed_moves
 from pingan.events import queries
 from pingan.events.models import Attachment, Category, Event, EventLog, Message, Priority
@@ -36,7 +37,7 @@ class EscalationLevel(models.TextChoices):
 # --- references --------------------------------------------------------------------------
 
 
-class DepartmentRefSerializer(serializers.ModelSerializer):
+class DepartmentRefSerializer(ModelSerializer):
     """A department or governance centre named by id, code and name."""
 
     class Meta:
@@ -44,13 +45,13 @@ class DepartmentRefSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name"]
 
 
-class GridRefSerializer(serializers.ModelSerializer):
+class GridRefSerializer(ModelSerializer):
     class Meta:
         model = Grid
         fields = ["id", "code", "name"]
 
 
-class EventRefSerializer(serializers.ModelSerializer):
+class EventRefSerializer(ModelSerializer):
     class Meta:
         model = Event
         fields = ["id", "number"]
@@ -59,7 +60,7 @@ class EventRefSerializer(serializers.ModelSerializer):
 # --- parts of an event -------------------------------------------------------------------
 
 
-class DeadlineSerializer(serializers.ModelSerializer):
+class DeadlineSerializer(ModelSerializer):
     paused = serializers.SerializerMethodField(help_text=_("The clock is stopped."))
     overdue = serializers.SerializerMethodField(help_text=_("The deadline has passed."))
 
@@ -74,7 +75,7 @@ class DeadlineSerializer(serializers.ModelSerializer):
         return deadline.due_at < (deadline.paused_at or timezone.now())
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer):
+class TimelineEntrySerializer(ModelSerializer):
     actor = serializers.SerializerMethodField(help_text=_("Who did it; null for the system."))
     department = serializers.CharField(source="department.name", default=None, allow_null=True)
     duration_seconds = serializers.SerializerMethodField(
@@ -104,7 +105,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         return int((entry.at - previous).total_seconds())
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField(help_text=_("Null for files without one."))
 
@@ -128,7 +129,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return reverse("events:thumbnail", args=[item.pk]) if item.thumbnail else None
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(ModelSerializer):
     author = serializers.SerializerMethodField()
 
     class Meta:
@@ -161,7 +162,7 @@ class AllowedActionSerializer(serializers.Serializer):
 # --- events ------------------------------------------------------------------------------
 
 
-class EventListSerializer(serializers.ModelSerializer):
+class EventListSerializer(ModelSerializer):
     """The light shape of an event, for lists (no timeline, no files)."""
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
@@ -460,7 +461,7 @@ class ConflictSerializer(serializers.Serializer):
     )
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(ModelSerializer):
     parent = serializers.CharField(source="parent.code", default=None, allow_null=True)
     level = serializers.IntegerField(read_only=True, help_text=_("1 major, 2 minor."))
     sign_amount = serializers.DecimalField(max_digits=8, decimal_places=2, coerce_to_string=False)

@@ -25,6 +25,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from pingan.core.api import ModelSerializer
 from pingan.geo.features import grid_features, region_features
 from pingan.geo.filters import GridFilter, RegionFilter
 from pingan.geo.locate import locate
@@ -80,7 +81,7 @@ def team_size() -> Coalesce:
 # --- serializers ---------------------------------------------------------------------------
 
 
-class RegionRefSerializer(serializers.ModelSerializer):
+class RegionRefSerializer(ModelSerializer):
     """A region named by id, code and name."""
 
     class Meta:
@@ -88,7 +89,7 @@ class RegionRefSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name"]
 
 
-class RegionSerializer(serializers.ModelSerializer):
+class RegionSerializer(ModelSerializer):
     level_display = serializers.CharField(source="get_level_display", read_only=True)
     parent = serializers.CharField(
         source="parent_code",
@@ -119,7 +120,7 @@ class RegionDetailSerializer(RegionSerializer):
         fields = [*RegionSerializer.Meta.fields, "boundary"]
 
 
-class GridMemberSerializer(serializers.ModelSerializer):
+class GridMemberSerializer(ModelSerializer):
     role_display = serializers.CharField(source="get_role_display", read_only=True)
 
     class Meta:
@@ -127,7 +128,7 @@ class GridMemberSerializer(serializers.ModelSerializer):
         fields = ["name", "role", "role_display", "work_phone"]
 
 
-class GridSerializer(serializers.ModelSerializer):
+class GridSerializer(ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     region = RegionRefSerializer(read_only=True)
     team_size = serializers.IntegerField(read_only=True)
@@ -235,7 +236,7 @@ class LocateQuerySerializer(serializers.Serializer):
     )
 
 
-class LocatedGridSerializer(serializers.ModelSerializer):
+class LocatedGridSerializer(ModelSerializer):
     class Meta:
         model = Grid
         fields = ["id", "code", "name", "kind"]
