@@ -87,6 +87,26 @@ def detail_queryset() -> QuerySet:
     )
 
 
+def load_reported(event: Event, *, with_files: bool) -> Event:
+    """Load what the detail shows of an event ``report_event`` has just written.
+
+    The event object already holds its category, place, centre and department; a new report
+    has no messages and no merged events yet, so three small reads replace the detail query.
+    """
+    event._prefetched_objects_cache = {
+        "timeline": list(
+            EventLog.objects.filter(event=event)
+            .select_related("actor", "department")
+            .order_by("at", "id")
+        ),
+        "assignments": list(event.assignments.all()),
+        "attachments": list(event.attachments.all()) if with_files else [],
+        "messages": [],
+        "merged_events": [],
+    }
+    return event
+
+
 # --- examples ------------------------------------------------------------------------------
 
 EXAMPLE_EVENT = {
@@ -368,10 +388,14 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             iter(queries.intake_channels(request.user)), Event.Channel.RESIDENT
         )
         event, created = services.report_event(acting_user=request.user, channel=channel, **data)
-        # Intake answers fast: the look-alikes nearby are for the centre, on the event's page
-        # and in GET /events/{id}/ (here the list is empty).
-        return self._event_response(
-            event.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK, duplicates=False
+        if not created:
+            return self._event_response(event.pk, status.HTTP_200_OK, duplicates=False)
+        # Intake answers fast: the event is shown from what was just written, and the
+        # look-alikes nearby are for the centre, on the event's page and in GET /events/{id}/.
+        event = load_reported(event, with_files=bool(data.get("photos")))
+        context = {**self.get_serializer_context(), "skip_duplicates": True}
+        return Response(
+            EventSerializer(event, context=context).data, status=status.HTTP_201_CREATED
         )
 
     @extend_schema(

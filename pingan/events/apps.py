@@ -8,6 +8,8 @@ class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from pingan.events import supervision
+        from pingan.events import queries, supervision
+        from pingan.events.models import IntakeSystem
 
         supervision.register_hooks()
+        queries.SYSTEM_USERS.depends_on([IntakeSystem])

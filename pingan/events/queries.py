@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from pingan.accounts.models import Membership, Role
+from pingan.core.cache import TableCache
 
 CENTRE_ROLES = (Role.ADMIN, Role.CENTER)
 GRID_STAFF_ROLES = (Role.GRID_CHIEF, Role.GRID_WORKER, Role.GRID_POLICE)
@@ -222,13 +223,26 @@ def grid_staff(grid_id) -> QuerySet:
     ).distinct()
 
 
+def _load_system_users() -> frozenset[int]:
+    from pingan.events.models import IntakeSystem
+
+    return frozenset(IntakeSystem.objects.values_list("user_id", flat=True))
+
+
+# The accounts of intake systems: a handful, and most callers are people, not systems.
+SYSTEM_USERS = TableCache("intake-system-users", _load_system_users)
+
+
 def intake_system_of(user):
     """Return the intake system ``user`` is the account of, or None (cached on the user)."""
     if not getattr(user, "pk", None):
         return None
     if "_pingan_intake_system" not in user.__dict__:
         # A missing reverse one-to-one is not cached by Django: each look would be a query.
-        user.__dict__["_pingan_intake_system"] = getattr(user, "intake_system", None)
+        is_system = user.pk in SYSTEM_USERS.get()
+        user.__dict__["_pingan_intake_system"] = (
+            getattr(user, "intake_system", None) if is_system else None
+        )
     return user.__dict__["_pingan_intake_system"]
 
 

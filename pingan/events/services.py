@@ -42,7 +42,7 @@ from pingan.events.models import (
     Request,
 )
 from pingan.events.transitions import PREVIOUS, check
-from pingan.geo.models import Region
+from pingan.geo.models import Grid, Region
 from pingan.workflow import deadlines
 
 logger = logging.getLogger(__name__)
@@ -106,8 +106,20 @@ def _held_messages():
 
 
 def _send_held(messages: list) -> None:
-    for event, headline, users, units, note, acting_user in messages:
-        _tell(event, headline, users=users, units=units, note=note, acting_user=acting_user)
+    if not messages:
+        return
+    # One savepoint for all of them (see notify()): a failure loses the messages, not the event.
+    with transaction.atomic():
+        for event, headline, users, units, note, acting_user in messages:
+            _tell(
+                event,
+                headline,
+                users=users,
+                units=units,
+                note=note,
+                acting_user=acting_user,
+                savepoint=False,
+            )
 
 
 def _tell(
@@ -118,6 +130,7 @@ def _tell(
     units: Iterable = (),
     note: str = "",
     acting_user=None,
+    savepoint: bool = True,
 ) -> None:
     """Send ``event``'s message with ``headline`` to ``users`` (not the actor) and ``units``.
 
@@ -147,6 +160,7 @@ def _tell(
         },
         url=event.get_absolute_url(),
         acting_user=acting_user,
+        savepoint=savepoint,
     )
 
 
@@ -305,20 +319,28 @@ def _locate(point, village: Region | None, user) -> dict[str, Any]:
 
     if point is not None:
         found = locate(*point)
+        if found is not None and found.grid_id:
+            # One query for the grid, its village and township (the event's township is read
+            # from the village's parent); boundaries are not needed here.
+            grid = (
+                Grid.objects.select_related("region__parent")
+                .defer("geometry", "description", "region__boundary", "region__parent__boundary")
+                .get(pk=found.grid_id)
+            )
+            return {"region": grid.region, "grid": grid, "located_by": Event.LocatedBy.GRID}
         if found is not None:
-            method = Event.LocatedBy.GRID if found.grid_id else Event.LocatedBy.NEAREST
-            return {
-                # With its parent: the event's township is read from it next.
-                "region": Region.objects.select_related("parent").get(pk=found.region_id),
-                "grid_id": found.grid_id,
-                "located_by": method,
-            }
+            region = (
+                Region.objects.select_related("parent")
+                .defer("boundary", "parent__boundary")
+                .get(pk=found.region_id)
+            )
+            return {"region": region, "grid": None, "located_by": Event.LocatedBy.NEAREST}
     if village is not None:
-        return {"region": village, "grid_id": None, "located_by": Event.LocatedBy.VILLAGE}
+        return {"region": village, "grid": None, "located_by": Event.LocatedBy.VILLAGE}
     county = _home_county(user)
     if county is None:
         raise ValidationError({"lng": _("The point lies outside every county of this system.")})
-    return {"region": county, "grid_id": None, "located_by": Event.LocatedBy.NONE}
+    return {"region": county, "grid": None, "located_by": Event.LocatedBy.NONE}
 
 
 def _source_key(user) -> str:
@@ -492,7 +514,7 @@ def report_event(
                 address=(address or "").strip()[:200],
                 located_by=place["located_by"],
                 region=region,
-                grid_id=place["grid_id"],
+                grid=place["grid"],
                 path=region.path,
                 county_code=region.county_code,
                 township=_township(region),
@@ -1020,7 +1042,7 @@ def _do_update(
         old_region = event.region_id
         event.lng, event.lat = point if point else (None, None)
         event.region = place["region"]
-        event.grid_id = place["grid_id"]
+        event.grid = place["grid"]
         event.located_by = place["located_by"]
         event.path = event.region.path
         event.county_code = event.region.county_code

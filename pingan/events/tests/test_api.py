@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 EVENTS = "/api/v1/events/"
 GRID01 = "513999001001001"  # 南门社区第一网格, grid01's grid
 COUNTY = "513999"
+WALL = "后山挡墙出现裂缝，有垮塌危险"
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +117,48 @@ def test_grid_worker_report_with_a_photo_answers_201_with_the_dispatched_event(a
     assert {d["kind"] for d in body["deadlines"]} == {"sign", "resolve"}
     assert body["sign_due_at"] and body["resolve_due_at"]
     assert "message" in actions(body)
+
+
+@pytest.mark.parametrize("with_photo", [False, True])
+def test_the_answer_to_a_report_is_the_event_as_fetched_afterwards(api_as, with_photo):
+    # The answer is built from what the intake wrote, not read back: it must not differ.
+    api = api_as("grid01")
+    lng, lat = point_in(GRID01)
+    extra = {"photos": [photo()]} if with_photo else {}
+    answer = report(
+        api, multipart=with_photo, description=WALL, category="0201", lng=lng, lat=lat, **extra
+    ).json()
+    fetched = api.get(f"{EVENTS}{answer['id']}/").json()
+    answer.pop("possible_duplicates"), fetched.pop("possible_duplicates")
+    assert answer == fetched
+    assert len(answer["attachments"]) == (1 if with_photo else 0)
+
+
+def test_a_report_takes_a_bounded_number_of_queries(api_as):
+    api = api_as("grid01")
+    lng, lat = point_in(GRID01)
+    wall_report(api)  # warm the per-process caches (rules, centres, calendar)
+    with CaptureQueriesContext(connection) as queries:
+        response = report(api, description=WALL, category="0201", lng=lng, lat=lat)
+    assert response.status_code == 201
+    # Token, access, idempotency, place, 5 rows, handlers, number, event, 2 messages, 3 reads,
+    # transaction and savepoint statements: more means a new query crept into intake.
+    assert len(queries) <= 24, "\n".join(q["sql"][:100] for q in queries.captured_queries)
+
+
+def test_a_report_is_kept_when_its_messages_cannot_be_stored(api_as, monkeypatch):
+    from django.db import DatabaseError
+
+    from pingan.notify.models import Notification
+
+    def refuse(*args, **kwargs):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(Notification.objects, "bulk_create", refuse)
+    body = wall_report(api_as("grid01"))
+    assert body["status"] == "dispatched"
+    assert Event.objects.filter(pk=body["id"], number=body["number"]).exists()
+    assert not Notification.objects.filter(url__contains=f"/{body['id']}/").exists()
 
 
 def test_the_report_photo_is_served_to_people_who_see_the_event(api_as, client_as):

@@ -284,3 +284,33 @@ def test_the_admin_form_shows_the_webhook_error_next_to_the_field(client_as, gri
     assert response.status_code == 200
     assert "webhook_url" in response.context["adminform"].form.errors
     assert not Channel.objects.exists()
+
+
+def test_a_channel_added_after_a_message_gets_the_next_one(robot_server, grid_of):
+    # Who owns a channel is cached per process; adding one must reach the very next message.
+    grid = grid_of("grid01")
+    services.notify(units=[grid], template="reminder_due", context=CONTEXT)
+    assert not Delivery.objects.exists()
+    robot(grid, robot_server.url("/ok?key=a"))
+    services.notify(units=[grid], template="reminder_due", context=CONTEXT)
+    assert Delivery.objects.filter(channel__grid=grid).count() == 1
+
+
+def test_messages_sent_without_their_own_savepoint_fail_together_not_the_caller(
+    grid_of, user, monkeypatch
+):
+    def refuse(*args, **kwargs):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(Notification.objects, "bulk_create", refuse)
+    grid01 = user("grid01")
+    with transaction.atomic():
+        User.objects.create_user("business-row", password="x")
+        with transaction.atomic():
+            for _ in range(2):
+                sent = services.notify(
+                    users=[grid01], template="reminder_due", context={}, savepoint=False
+                )
+                assert sent == []
+        assert User.objects.filter(username="business-row").exists()
+    assert User.objects.filter(username="business-row").exists()
