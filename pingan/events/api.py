@@ -87,26 +87,6 @@ def detail_queryset() -> QuerySet:
     )
 
 
-def load_reported(event: Event, *, with_files: bool) -> Event:
-    """Load what the detail shows of an event ``report_event`` has just written.
-
-    The event object already holds its category, place, centre and department; a new report
-    has no messages and no merged events yet, so three small reads replace the detail query.
-    """
-    event._prefetched_objects_cache = {
-        "timeline": list(
-            EventLog.objects.filter(event=event)
-            .select_related("actor", "department")
-            .order_by("at", "id")
-        ),
-        "assignments": list(event.assignments.all()),
-        "attachments": list(event.attachments.all()) if with_files else [],
-        "messages": [],
-        "merged_events": [],
-    }
-    return event
-
-
 # --- examples ------------------------------------------------------------------------------
 
 EXAMPLE_EVENT = {
@@ -388,11 +368,15 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             iter(queries.intake_channels(request.user)), Event.Channel.RESIDENT
         )
         event, created = services.report_event(acting_user=request.user, channel=channel, **data)
+        return self._reported_response(event, created)
+
+    def _reported_response(self, event: Event, created: bool) -> Response:
         if not created:
             return self._event_response(event.pk, status.HTTP_200_OK, duplicates=False)
-        # Intake answers fast: the event is shown from what was just written, and the
-        # look-alikes nearby are for the centre, on the event's page and in GET /events/{id}/.
-        event = load_reported(event, with_files=bool(data.get("photos")))
+        # Intake answers fast: the event is shown from what was just written (report_event
+        # leaves it loaded), and the look-alikes nearby are for the centre, on the event's
+        # page and in GET /events/{id}/.
+        queries.load_written(event)
         context = {**self.get_serializer_context(), "skip_duplicates": True}
         return Response(
             EventSerializer(event, context=context).data, status=status.HTTP_201_CREATED
@@ -428,11 +412,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         event, created = services.report_one_key_call(
             acting_user=request.user, **form.validated_data
         )
-        # Intake answers fast: the look-alikes nearby are for the centre, on the event's page
-        # and in GET /events/{id}/ (here the list is empty).
-        return self._event_response(
-            event.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK, duplicates=False
-        )
+        return self._reported_response(event, created)
 
     @extend_schema(
         summary=_("Make a move"),

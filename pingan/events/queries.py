@@ -177,6 +177,23 @@ def _follows(event, user_id: int) -> bool:
     return event.followers.filter(pk=user_id).exists()
 
 
+def load_written(event) -> None:
+    """Make the rows intake just wrote (``event.written``) the event's loaded relations.
+
+    As a prefetch would, so the event's JSON is built without a query. Only for showing the
+    event at once: the loaded relations do not follow later changes.
+    """
+    written = event.written
+    cache = event.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in written.items():
+        if name == "open_deadlines":
+            continue
+        queryset = getattr(event, name).all()
+        queryset._result_cache, queryset._prefetch_done = list(rows), True
+        cache[name] = queryset
+    event.loaded_open_deadlines = written["open_deadlines"]
+
+
 def get_event_for_user(user, pk, *, queryset: QuerySet | None = None):
     """Return the event ``pk`` if ``user`` may see it; raise Http404 otherwise."""
     from pingan.events.models import Event

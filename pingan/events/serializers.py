@@ -291,7 +291,13 @@ class EventSerializer(EventListSerializer):
     def get_deadlines(self, event: Event) -> list[dict]:
         from pingan.workflow.deadlines import open_deadlines
 
-        return DeadlineSerializer(open_deadlines(event).order_by("due_at", "id"), many=True).data
+        # A report just filed carries the deadlines it opened (see services.report_event).
+        loaded = getattr(event, "loaded_open_deadlines", None)
+        if loaded is not None:
+            running = sorted(loaded, key=lambda d: (d.due_at, d.pk))
+        else:
+            running = open_deadlines(event).order_by("due_at", "id")
+        return DeadlineSerializer(running, many=True).data
 
     @extend_schema_field(TimelineEntrySerializer(many=True))
     def get_timeline(self, event: Event) -> list[dict]:

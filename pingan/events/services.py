@@ -44,6 +44,7 @@ from pingan.events.models import (
 from pingan.events.transitions import PREVIOUS, check
 from pingan.geo.models import Grid, Region
 from pingan.workflow import deadlines
+from pingan.workflow.models import Deadline
 
 logger = logging.getLogger(__name__)
 
@@ -356,7 +357,9 @@ DEFAULT_SIGN = (Decimal(2), sla.Unit.WORKING_HOURS)
 DEFAULT_RESOLVE = (Decimal(3), sla.Unit.WORKING_DAYS)
 
 
-def _open_handling_deadlines(event: Event, start: dt.datetime, *, fresh: bool = False) -> None:
+def _open_handling_deadlines(
+    event: Event, start: dt.datetime, *, fresh: bool = False
+) -> list[Deadline]:
     category = event.category
     sign = (category.sign_amount, category.sign_unit) if category else DEFAULT_SIGN
     resolve = (category.resolve_amount, category.resolve_unit) if category else DEFAULT_RESOLVE
@@ -364,8 +367,8 @@ def _open_handling_deadlines(event: Event, start: dt.datetime, *, fresh: bool = 
     if not fresh:  # a report filed a moment ago has no supervision deadlines to close
         for kind in ("yellow", "red"):
             deadlines.close_deadline(event, kind)
-    due = {
-        kind: deadlines.open_deadline(
+    opened = [
+        deadlines.open_deadline(
             event,
             kind=kind,
             handler=HANDLER,
@@ -374,11 +377,12 @@ def _open_handling_deadlines(event: Event, start: dt.datetime, *, fresh: bool = 
             start=start,
             calendar=calendar,
             replace=not fresh,
-        ).due_at
+        )
         for kind, (amount, unit) in (("sign", sign), ("resolve", resolve))
-    }
-    event.sign_due_at, event.resolve_due_at = due["sign"], due["resolve"]
+    ]
+    event.sign_due_at, event.resolve_due_at = (d.due_at for d in opened)
     event.overdue_since = None
+    return opened
 
 
 def _sync_due(event: Event) -> None:
@@ -539,11 +543,12 @@ def report_event(
                     else _("Not located: the county centre decides."),
                 },
             )
-            attachments.store(event, photos, stage="report", user=acting_user, log=log)
+            files = attachments.store(event, photos, stage="report", user=acting_user, log=log)
+            timeline, assignments, opened = [log], [], []
             with _held_messages() as messages:
                 if route and route.department and chosen and chosen.auto_dispatch:
                     event.routing_rule = route.rule
-                    _dispatch(
+                    assignment, opened, dispatch_log = _dispatch(
                         event,
                         route.department,
                         None,
@@ -552,6 +557,8 @@ def report_event(
                         auto=True,
                         fresh=True,
                     )
+                    assignments.append(assignment)
+                    timeline.append(dispatch_log)
                 _tell_intake(event, acting_user)
             # The day's counter row stays locked until the commit: take the number last, so
             # concurrent intakes queue only for the few statements that follow.
@@ -568,6 +575,16 @@ def report_event(
             if existing is not None:
                 return existing, False
         raise
+    # What intake wrote, so that the answer to a report needs no query (see
+    # queries.load_written): a new report has no messages and no merged events yet.
+    event.written = {
+        "timeline": timeline,
+        "assignments": assignments,
+        "attachments": files,
+        "messages": [],
+        "merged_events": [],
+        "open_deadlines": opened,
+    }
     return event, True
 
 
@@ -702,28 +719,31 @@ def _dispatch(
     auto: bool = False,
     action: str = "dispatch",
     fresh: bool = False,
-) -> None:
+) -> tuple[Assignment, list[Deadline], EventLog]:
     """Give the event to ``department`` as lead, open its deadlines, tell its handlers.
 
     ``fresh``: the event was created in this transaction (intake), so it has no assignments
     and no deadlines to end: three UPDATEs that could change nothing are skipped.
+    Return the rows written: the assignment, the deadlines and the timeline entry.
     """
     now = at or timezone.now()
     before = event.status
     if not fresh:
         _end_assignments(event, role="lead", at=now)
         event.assignments.filter(department=department, ended_at__isnull=True).update(ended_at=now)
-    Assignment.objects.create(event=event, department=department, role="lead", assigned_at=now)
+    assignment = Assignment.objects.create(
+        event=event, department=department, role="lead", assigned_at=now
+    )
     event.department = department
     if event.first_department_id is None:
         event.first_department = department
     event.status = S.DISPATCHED
     event.dispatched_at = now
     event.signed_at = None
-    _open_handling_deadlines(event, now, fresh=fresh)
+    opened = _open_handling_deadlines(event, now, fresh=fresh)
     if not fresh:  # intake writes these fields once, with the number (see report_event)
         _save(event, *DISPATCH_FIELDS)
-    _log(
+    log = _log(
         event,
         action,
         acting_user,
@@ -742,6 +762,7 @@ def _dispatch(
         note=note,
         acting_user=acting_user,
     )
+    return assignment, opened, log
 
 
 def _do_dispatch(event, user, *, before, target, department=None, category=None, note="", **_f):
