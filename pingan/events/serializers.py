@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pingan.accounts.models import Department
-from pingan.core.api import ModelSerializer
+from pingan.core.api import ModelSerializer, RefField
 from pingan.core.transitions import allowed_moves
 from pingan.events import queries
 from pingan.events.models import Attachment, Category, Event, EventLog, Message, Priority
@@ -55,6 +55,26 @@ class EventRefSerializer(ModelSerializer):
     class Meta:
         model = Event
         fields = ["id", "number"]
+
+
+@extend_schema_field(DepartmentRefSerializer)
+class DepartmentRef(RefField):
+    pass
+
+
+@extend_schema_field(GridRefSerializer)
+class GridRef(RefField):
+    pass
+
+
+@extend_schema_field(RegionRefSerializer)
+class RegionRef(RefField):
+    pass
+
+
+@extend_schema_field(EventRefSerializer)
+class EventRef(RefField):
+    attrs = ("id", "number")
 
 
 # --- parts of an event -------------------------------------------------------------------
@@ -169,11 +189,11 @@ class EventListSerializer(ModelSerializer):
     category = serializers.CharField(source="category.code", default=None, allow_null=True)
     category_name = serializers.CharField(source="category.name", default=None, allow_null=True)
     channel_display = serializers.CharField(source="get_channel_display", read_only=True)
-    grid = GridRefSerializer(read_only=True, allow_null=True)
-    region = RegionRefSerializer(read_only=True)
-    department = DepartmentRefSerializer(read_only=True, allow_null=True)
-    centre = DepartmentRefSerializer(read_only=True, allow_null=True)
-    escalated_to = DepartmentRefSerializer(read_only=True, allow_null=True)
+    grid = GridRef(allow_null=True)
+    region = RegionRef()
+    department = DepartmentRef(allow_null=True)
+    centre = DepartmentRef(allow_null=True)
+    escalated_to = DepartmentRef(allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
 
@@ -224,9 +244,11 @@ class EventSerializer(EventListSerializer):
     Needs the request in the context: what it shows depends on the caller's part in the event.
     """
 
-    township = RegionRefSerializer(read_only=True, allow_null=True)
-    merged_into = EventRefSerializer(read_only=True, allow_null=True)
-    merged_events = EventRefSerializer(many=True, read_only=True)
+    township = RegionRef(allow_null=True)
+    merged_into = EventRef(allow_null=True)
+    merged_events = serializers.ListField(
+        child=EventRef(), read_only=True, source="merged_events.all"
+    )
     reporter_name = serializers.SerializerMethodField(help_text=_("Shown to staff only."))
     reporter_phone_masked = serializers.SerializerMethodField(
         help_text=_("Masked; shown to staff only.")
