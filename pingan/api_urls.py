@@ -10,6 +10,7 @@ from pingan.events.api import CategoryViewSet, EventViewSet
 from pingan.geo.api import GridViewSet, RegionViewSet
 from pingan.people.api import (
     AddressViewSet,
+    HouseholdGroupViewSet,
     HouseholdViewSet,
     HouseViewSet,
     OrganizationViewSet,
@@ -24,6 +25,7 @@ router.register("events", EventViewSet, basename="event")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("residents", ResidentViewSet, basename="resident")
 router.register("households", HouseholdViewSet, basename="household")
+router.register("household-groups", HouseholdGroupViewSet, basename="household-group")
 router.register("houses", HouseViewSet, basename="house")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("addresses", AddressViewSet, basename="address")

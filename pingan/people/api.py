@@ -1,4 +1,5 @@
-"""REST API of basic data (一标三实): residents, households, houses, organisations, addresses.
+"""REST API of basic data (一标三实): residents, households, houses, organisations, addresses,
+联户 groups.
 
 Reads go through ``visible_to(request.user)`` (outside the caller's scope: 404). Numbers go out
 masked; the plain value only through ``reveal`` (permission, reason, logged). Every look at a
@@ -19,11 +20,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from pingan.people import services
-from pingan.people.filters import ResidentFilter, may_collect
-from pingan.people.models import Address, House, Household, HouseholdMember, Organization, Resident
+from pingan.people.filters import HouseholdGroupFilter, ResidentFilter, may_collect
+from pingan.people.models import (
+    Address,
+    House,
+    Household,
+    HouseholdGroup,
+    HouseholdMember,
+    Organization,
+    Resident,
+)
 from pingan.people.serializers import (
     RESIDENT_FIELDS,
     AddressSerializer,
+    HouseholdGroupSerializer,
     HouseholdSerializer,
     HouseSerializer,
     OrganizationSerializer,
@@ -139,7 +149,13 @@ class ScopedReadViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary=_("List households")),
+    list=extend_schema(
+        summary=_("List households"),
+        description=_(
+            "The households you may see, each with its members (masked numbers) and their "
+            "relation to the head."
+        ),
+    ),
     retrieve=extend_schema(summary=_("Get a household with its members")),
 )
 class HouseholdViewSet(ScopedReadViewSet):
@@ -197,3 +213,40 @@ class AddressViewSet(ScopedReadViewSet):
     serializer_class = AddressSerializer
     model = Address
     related = ("grid",)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List 联户 groups"),
+        description=_(
+            "The 联户 groups (十户联防 households, 十铺 shops, 十车 vehicles) you may see, with "
+            "their head (numbers masked), member households and shops, and vehicles. `q` searches "
+            "the group's name and the head's name; filter by `grid` (code) and `kind`."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary=_("Get a 联户 group"),
+        description=_("One 联户 group with its head and members. Outside scope: 404."),
+    ),
+)
+class HouseholdGroupViewSet(ScopedReadViewSet):
+    """联户 groups with their head (联户长) and members."""
+
+    queryset = HouseholdGroup.objects.none()
+    serializer_class = HouseholdGroupSerializer
+    filterset_class = HouseholdGroupFilter
+    model = HouseholdGroup
+    related = ("grid", "head")
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(
+                Prefetch("households", queryset=Household.objects.only("id", "number")),
+                Prefetch(
+                    "organizations",
+                    queryset=Organization.objects.only("id", "name", "credit_code"),
+                ),
+            )
+        )

@@ -1,4 +1,9 @@
-"""Forms of the basic-data pages: a household with its members (one phone form), reveal, search."""
+"""Forms of the basic-data pages: a household with its members (one phone form), the member
+changes of a household (new or existing resident, relation, head), reveal.
+
+The forms check what they can see in the request; the services in ``services.py`` check again
+under a row lock and have the last word (their errors are put back on these forms' fields).
+"""
 
 from __future__ import annotations
 
@@ -86,6 +91,79 @@ class BaseMemberFormSet(forms.BaseFormSet):
 MemberFormSet = formset_factory(
     MemberForm, formset=BaseMemberFormSet, extra=3, max_num=MAX_MEMBERS, validate_max=True
 )
+
+
+RELATION_CHOICES = [("", "—"), *HouseholdMember.Relation.choices]
+NOT_HEAD_CHOICES = [
+    (value, label)
+    for value, label in HouseholdMember.Relation.choices
+    if value != HouseholdMember.Relation.HEAD
+]
+
+
+class NewMemberForm(MemberForm):
+    """A new resident joining a kept household: the new-household row plus where they are
+    registered (户籍), which the head's registration fills in."""
+
+    registered_address = forms.CharField(
+        label=_("Household registration address"), max_length=200, widget=forms.TextInput(TEXT)
+    )
+
+
+class ExistingMemberForm(forms.Form):
+    """A resident already kept (and visible to the user) joining a household."""
+
+    resident = forms.ModelChoiceField(
+        label=_("Resident"),
+        queryset=Resident.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("Choose a resident from your grids.")},
+    )
+    relation = forms.ChoiceField(
+        label=_("Relation to the head"),
+        choices=RELATION_CHOICES,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args, residents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resident"].queryset = residents
+
+
+class RelationForm(forms.Form):
+    """A member's relation to the head, changed on the household page."""
+
+    relation = forms.ChoiceField(
+        label=_("Relation to the head"),
+        choices=HouseholdMember.Relation.choices,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+
+class ChangeHeadForm(forms.Form):
+    """Who becomes the head (户主), and what the former head is to them."""
+
+    new_head = forms.ModelChoiceField(
+        label=_("New head"),
+        queryset=HouseholdMember.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    former_head_relation = forms.ChoiceField(
+        label=_("The former head becomes"),
+        choices=NOT_HEAD_CHOICES,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args, members, has_head: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_head"].queryset = members
+        self.fields["new_head"].label_from_instance = lambda m: (
+            f"{m.resident.name}（{m.get_relation_display()}）"
+        )
+        if not has_head:
+            # Nobody steps down: the field would only confuse.
+            del self.fields["former_head_relation"]
 
 
 class RevealForm(forms.Form):

@@ -1,6 +1,8 @@
-"""Phone forms of the collection pages: a house (实有房屋) and an organisation (实有单位).
+"""Phone forms of the collection pages: a house (实有房屋), an organisation (实有单位), and the
+edit form of a household (户).
 
-Both sit at a standard address, created or reused by its normalised form. The contact phone of
+All sit at a standard address, created or reused by its normalised form (a household's address
+is optional). The contact phone of
 an organisation is write-only: validated and stored through ``Organization.set_contact_phone``.
 """
 
@@ -13,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from pingan.core import crypto
 from pingan.people import uscc
 from pingan.people.forms import TEXT
-from pingan.people.models import Address, House, Organization, normalise_address
+from pingan.people.models import Address, House, Household, Organization, normalise_address
 
 SELECT = {"class": "form-select"}
 ADDRESS_FIELDS = ["street", "number", "building", "unit", "room"]
@@ -162,3 +164,50 @@ class OrganizationForm(AddressFormMixin):
     def clean_contact_phone(self) -> str:
         value = self.cleaned_data["contact_phone"].strip()
         return crypto.validate_phone(value) if value else ""
+
+
+class HouseholdEditForm(AddressFormMixin):
+    """A kept household: its number, grid and (optional) standard address.
+
+    The address's door number is the mixin's ``number``, so the household's own number is
+    ``household_number``.
+    """
+
+    household_number = _text(_("Household number"), 30)
+    move_members = forms.BooleanField(
+        label=_("Move the members living in the old grid along with the household"),
+        required=False,
+        initial=True,
+        widget=forms.CheckboxInput({"class": "form-check-input"}),
+    )
+
+    field_order = ["household_number", "grid", *ADDRESS_FIELDS, "move_members"]
+
+    def __init__(self, *args, instance: Household, **kwargs):
+        self.instance = instance
+        if "data" not in kwargs and not args:
+            kwargs["initial"] = {
+                "household_number": instance.number,
+                "grid": instance.grid_id,
+                "move_members": True,
+                **self.address_initial(instance.address),
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["street"].required = False
+        self.fields["street"].help_text = _("Leave the address empty if it is not known yet.")
+        if self.fields["grid"].widget.is_hidden:
+            # One grid to keep: the household cannot move, so there is nothing to ask.
+            del self.fields["move_members"]
+
+    def clean(self):
+        data = super().clean()
+        parts = [data.get(f, "").strip() for f in ADDRESS_FIELDS if f != "street"]
+        if any(parts) and not data.get("street", "").strip():
+            self.add_error("street", _("Enter the street or road of the address."))
+        return data
+
+    def household_address(self, user) -> Address | None:
+        """Return the household's standard address (kept or created), or None if left empty."""
+        if not self.cleaned_data.get("street", "").strip():
+            return None
+        return self.address_for(user)

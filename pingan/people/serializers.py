@@ -1,4 +1,5 @@
-"""Serializers of the basic-data API: residents, households, houses, organisations, addresses.
+"""Serializers of the basic-data API: residents, households, houses, organisations, addresses,
+联户 groups.
 
 Personal numbers go out masked only; ``id_number`` and ``phone`` are write-only inputs that the
 model setters validate, encrypt, hash and mask. The plain value comes back only through
@@ -18,6 +19,7 @@ from pingan.people.models import (
     Address,
     House,
     Household,
+    HouseholdGroup,
     HouseholdMember,
     Organization,
     Resident,
@@ -276,3 +278,52 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "grid",
             "verified_at",
         ]
+
+
+class GroupHeadSerializer(serializers.ModelSerializer):
+    """The head (联户长) of a group: name and masked numbers only."""
+
+    class Meta:
+        model = Resident
+        fields = ["id", "name", "id_number_masked", "phone_masked"]
+
+
+class HouseholdRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Household
+        fields = ["id", "number"]
+
+
+class OrganizationRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "credit_code"]
+
+
+class HouseholdGroupSerializer(serializers.ModelSerializer):
+    """A 联户 group (十户联防 / 十铺 / 十车) with its head, households, shops and vehicles."""
+
+    grid = PeopleGridSerializer(read_only=True)
+    head = GroupHeadSerializer(read_only=True, allow_null=True)
+    households = HouseholdRefSerializer(many=True, read_only=True)
+    organizations = OrganizationRefSerializer(many=True, read_only=True)
+    vehicles = serializers.SerializerMethodField(
+        help_text=_("One entry per vehicle (plate and owner).")
+    )
+
+    class Meta:
+        model = HouseholdGroup
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "grid",
+            "head",
+            "households",
+            "organizations",
+            "vehicles",
+            "verified_at",
+        ]
+
+    def get_vehicles(self, group: HouseholdGroup) -> list[str]:
+        return [line.strip() for line in group.vehicles.splitlines() if line.strip()]

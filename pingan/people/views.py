@@ -1,6 +1,8 @@
-"""Pages of basic data (一标三实): the resident list and detail (with reveal and verify), a
-household with its members, the grid worker's "new household" phone form, and the list of
-records not verified for a while.
+"""Pages of basic data (一标三实): the resident list and detail (with reveal and verify).
+
+Households are in ``views_households``, 联户 groups in ``views_groups``, houses and
+organisations in ``views_collect``, the unverified list and the verify action of every kind in
+``views_verify``.
 
 Reads go through ``visible_to`` (outside scope: 404); numbers are shown masked; a plain number
 only through ``services.reveal`` (permission, reason, logged); every detail view is logged.
@@ -8,17 +10,14 @@ only through ``services.reveal`` (permission, reason, logged); every detail view
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from pingan.people import services
 from pingan.people.filters import (
@@ -26,10 +25,9 @@ from pingan.people.filters import (
     get_resident_for_user,
     grids_in_scope,
     may_collect,
-    unverified_before,
 )
-from pingan.people.forms import HouseholdForm, MemberFormSet, RevealForm
-from pingan.people.models import Household, HouseholdMember, Resident
+from pingan.people.forms import RevealForm
+from pingan.people.models import HouseholdMember, Resident
 
 PAGE_SIZE = 50
 # What the detail page shows (written to the access log).
@@ -78,24 +76,6 @@ def resident_list(request: HttpRequest) -> HttpResponse:
             "residents": page.object_list,
             "grids": grids_in_scope(request.user).only("code", "name").order_by("code"),
             "title": _("Residents"),
-        },
-    )
-
-
-@login_required
-def unverified(request: HttpRequest) -> HttpResponse:
-    """Records in my grids not verified for PINGAN_VERIFY_AFTER_DAYS days (or never)."""
-    _require_collector(request)
-    stale = Q(verified_at__isnull=True) | Q(verified_at__lt=unverified_before())
-    queryset = _residents(request).filter(stale).order_by("verified_at", "name", "id")
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "people/unverified.html",
-        {
-            "page_obj": page,
-            "residents": page.object_list,
-            "days": settings.PINGAN_VERIFY_AFTER_DAYS,
         },
     )
 
@@ -182,68 +162,3 @@ def resident_verify(request: HttpRequest, pk: int) -> HttpResponse:
     services.verify(resident, acting_user=request.user)
     messages.success(request, _("Marked as verified today."))
     return redirect("people:resident_detail", pk=resident.pk)
-
-
-@login_required
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A household with its members and their relation to the head."""
-    queryset = (
-        Household.objects.visible_to(request.user)
-        .select_related("grid", "address")
-        .prefetch_related(
-            Prefetch("memberships", queryset=HouseholdMember.objects.select_related("resident"))
-        )
-    )
-    household = get_object_or_404(queryset, pk=pk)
-    return render(request, "people/household.html", {"household": household})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def household_new(request: HttpRequest) -> HttpResponse:
-    """The grid worker's phone form: a household and its residents in one go."""
-    _require_collector(request)
-    grids = grids_in_scope(request.user).only("code", "name", "region").order_by("code")
-    if request.method == "POST":
-        form = HouseholdForm(request.POST, grids=grids, prefix="household")
-        members = MemberFormSet(request.POST, prefix="member")
-        if form.is_valid() and members.is_valid():
-            household = _create_household(request, form.cleaned_data, members)
-            messages.success(request, _("Household saved with its residents."))
-            return redirect("people:household_detail", pk=household.pk)
-        status = 400
-    else:
-        form = HouseholdForm(grids=grids, prefix="household")
-        members = MemberFormSet(
-            prefix="member", initial=[{"relation": HouseholdMember.Relation.HEAD}]
-        )
-        status = 200
-    return render(
-        request, "people/household_new.html", {"form": form, "members": members}, status=status
-    )
-
-
-def _create_household(request: HttpRequest, data: dict, members) -> Household:
-    grid = data["grid"]
-    with transaction.atomic():
-        household = Household.objects.create(
-            grid=grid, region_id=grid.region_id, number=data["number"], collected_by=request.user
-        )
-        for member in members.forms:
-            row = member.cleaned_data
-            if not row:
-                continue
-            resident = Resident(
-                name=row["name"],
-                grid=grid,
-                region_id=grid.region_id,
-                registered_address=data["registered_address"],
-                collected_by=request.user,
-            )
-            resident.set_id_number(row["id_number"])
-            resident.set_phone(row["phone"])
-            resident.save()
-            HouseholdMember.objects.create(
-                household=household, resident=resident, relation=row["relation"]
-            )
-    return household

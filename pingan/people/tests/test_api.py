@@ -183,3 +183,25 @@ def test_the_resident_list_costs_the_same_queries_for_many_rows(
         response = api.get("/api/v1/residents/")
 
     assert response.json()["count"] == 10
+
+
+def test_the_household_list_carries_each_households_members_in_few_queries(
+    api_as, django_assert_max_num_queries
+):
+    grid = Grid.objects.get(code=GRID01)
+    for seq in range(1, 6):
+        head = make_resident(
+            GRID01, idnumber.generate("513999", dt.date(1980, 2, seq), seq), f"户主{seq}"
+        )
+        household = Household.objects.create(grid=grid, region=grid.region, number=f"H-{seq}")
+        HouseholdMember.objects.create(household=household, resident=head, relation="head")
+    api = api_as("grid01")
+    api.get("/api/v1/households/")
+
+    with django_assert_max_num_queries(8):
+        response = api.get("/api/v1/households/")
+
+    rows = response.json()["results"]
+    assert len(rows) == 5
+    assert all(len(row["members"]) == 1 and row["members"][0]["relation"] == "head" for row in rows)
+    assert all(row["members"][0]["resident"]["id_number_masked"] for row in rows)

@@ -78,3 +78,57 @@ def test_the_centre_imports_a_ledger_with_bad_rows_and_gets_the_report(page, liv
     assert page.get_attribute("#job-progress-bar", "aria-valuenow") == "100"
     assert Resident.objects.filter(name__in=["赵一", "钱二"]).count() == 2
     assert not Resident.objects.filter(name__in=["孙三", "李四"]).exists()
+
+
+def test_a_grid_worker_adds_a_member_and_creates_a_group_on_a_phone(browser, live_server, demo):
+    from pingan.accounts.models import User
+    from pingan.geo.models import Grid
+    from pingan.people import services
+    from pingan.people.models import HouseholdGroup
+
+    household = services.create_household(
+        grid=Grid.objects.get(code=GRID01),
+        number="H-0001",
+        registered_address="示范县城关街道南门路 12 号",
+        members=[{"name": "李建华", "id_number": number(501), "phone": "", "relation": "head"}],
+        acting_user=User.objects.get(username="grid01"),
+    )
+    head = Resident.objects.get(name="李建华")
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    fits = "document.documentElement.scrollWidth <= window.innerWidth"
+    log_in(page, live_server, "grid01")
+
+    page.goto(f"{live_server.url}/people/households/{household.pk}/")
+    assert page.evaluate(fits)
+    page.click("#add-new-member")
+    page.fill("input[name=name]", "李小明")
+    page.fill("input[name=id_number]", number(502))
+    page.fill("input[name=phone]", "13912340009")
+    page.select_option("select[name=relation]", "child")
+    page.click("#member-form button[type=submit]")
+    page.wait_for_url(re.compile(rf"/people/households/{household.pk}/$"))
+    members = page.inner_text("#member-table")
+    assert "李建华" in members and "李小明" in members
+    assert number(502) not in page.content() and "13912340009" not in page.content()
+
+    page.goto(f"{live_server.url}/people/groups/")
+    page.click("#new-group")
+    page.fill("input[name=name]", "南门第一联户")
+    page.fill("#pick-head-q", "李建")
+    page.wait_for_selector(f"#pick-head-options #pick-head-{head.pk}")
+    page.check(f"#pick-head-{head.pk}")
+    page.fill("#pick-households-q", "H-0001")
+    page.wait_for_selector(f"#pick-households-options #pick-households-{household.pk}")
+    page.check(f"#pick-households-{household.pk}")
+    page.fill("textarea[name=vehicles]", "川A12345 李建华")
+    assert page.evaluate(fits)
+    page.click("#group-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/people/groups/\d+/$"))
+
+    group = HouseholdGroup.objects.get(name="南门第一联户")
+    assert group.head == head and list(group.households.all()) == [household]
+    assert group.vehicles == "川A12345 李建华"
+    assert head.id_number_masked in page.inner_text("#group-head")
+    assert number(501) not in page.content()
+    context.close()
