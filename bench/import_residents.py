@@ -1,15 +1,18 @@
-"""Benchmark the resident import: 100,000 rows of Excel (5 % bad) into PostgreSQL.
+"""Benchmark the resident import: Excel files of N and 4N rows (5 % bad) into PostgreSQL.
 
-Run from the repository root: ``.venv/bin/python bench/import_residents.py [--rows N]``.
+Run from the repository root: ``.venv/bin/python bench/import_residents.py [--rows N]``
+(N defaults to 25,000: files of 25,000 and 100,000 rows).
 
 Uses PostgreSQL at ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/bench_people``;
 created, migrated and loaded with the demo county, without demo events or residents, if
-missing: never point it at real data; the benchmark deletes every resident there). Writes an
-.xlsx of synthetic residents (valid GB 11643 numbers from ``idnumber.generate``, one row in
-twenty broken: wrong check digit, no name, unknown grid, bad phone, duplicate ID) to a temporary
-directory, imports it as the demo account "center", then imports it again (every row
-unchanged). Prints one JSON object per figure: rows/s of both passes, the counts, and peak
-memory (ru_maxrss, and the growth during the import).
+missing: never point it at real data; the benchmark deletes every resident there). For each
+size it writes an .xlsx of synthetic residents (valid GB 11643 numbers from
+``idnumber.generate``, one row in twenty broken: wrong check digit, no name, unknown grid, bad
+phone, duplicate ID) to a temporary directory, deletes the residents of the previous run,
+imports the file as the demo account "center" with a rejection report as the import job writes
+it, then imports it again (every row unchanged), then a third time under ``tracemalloc``: the
+Python memory the import holds at its peak. That figure should be the same for both sizes
+(memory flat in the file size). Prints one JSON object per figure.
 """
 
 from __future__ import annotations
@@ -124,30 +127,23 @@ def write_file(path: Path, rows: int, grid_codes: list[str]) -> int:
     return bad
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    args = parser.parse_args()
-    ensure_database(os.environ["DATABASE_URL"])
+def run_size(rows: int, user, codes: list[str]) -> None:
+    """Write a file of ``rows`` residents, import it three times, print the figures."""
+    from pingan.people.importers import RejectionReport, import_residents
+
     prepare()
-
-    from pingan.accounts.models import User
-    from pingan.geo.models import Grid
-    from pingan.people.importers import import_residents
-    from pingan.people.models import Resident
-
-    user = User.objects.get(username="center")
-    codes = list(Grid.objects.visible_to(user).order_by("code").values_list("code", flat=True))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "residents.xlsx"
         started = time.perf_counter()
-        bad = write_file(path, args.rows, codes)
-        emit("file_write_seconds", round(time.perf_counter() - started, 1), "s", rows=args.rows)
-        emit("file_size", round(path.stat().st_size / 1e6, 1), "MB", bad_rows=bad)
+        bad = write_file(path, rows, codes)
+        emit("file_write_seconds", round(time.perf_counter() - started, 1), "s", rows=rows)
+        emit("file_size", round(path.stat().st_size / 1e6, 1), "MB", rows=rows, bad_rows=bad)
         for label in ("first", "again"):
             before = maxrss_mb()
             started = time.perf_counter()
-            result = import_residents(path, user=user)
+            with RejectionReport() as report:
+                result = import_residents(path, user=user, report=report)
+                report_size = len(report.content())
             seconds = time.perf_counter() - started
             emit(
                 f"import_{label}_rows_per_second",
@@ -155,16 +151,38 @@ def main() -> None:
                 "rows/s",
                 seconds=round(seconds, 1),
                 target=2000,
+                report_bytes=report_size,
                 **result.summary(),
             )
-            emit(f"import_{label}_maxrss", maxrss_mb(), "MB", before=before)
+            emit(f"import_{label}_maxrss", maxrss_mb(), "MB", before=before, rows=rows)
         # A third pass under tracemalloc (slow, so not timed): the Python memory the import
-        # itself holds at its peak; flat in the file size when reading streams and writes batch.
+        # itself holds at its peak, report included.
         tracemalloc.start()
-        import_residents(path, user=user)
+        with RejectionReport() as report:
+            import_residents(path, user=user, report=report)
+            report.content()
         _current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        emit("import_peak_python_memory", round(peak / 1e6, 1), "MB", rows=args.rows)
+        emit("import_peak_python_memory", round(peak / 1e6, 1), "MB", rows=rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rows", type=int, default=25_000, help="the smaller file's rows (the larger: 4x)"
+    )
+    args = parser.parse_args()
+    ensure_database(os.environ["DATABASE_URL"])
+    prepare()
+
+    from pingan.accounts.models import User
+    from pingan.geo.models import Grid
+    from pingan.people.models import Resident
+
+    user = User.objects.get(username="center")
+    codes = list(Grid.objects.visible_to(user).order_by("code").values_list("code", flat=True))
+    for rows in (args.rows, 4 * args.rows):
+        run_size(rows, user, codes)
     emit("residents_in_table", Resident.objects.count(), "residents")
 
 

@@ -1,7 +1,8 @@
-"""Pages of the resident import and export: template download, upload form, export start.
+"""Pages of the basic-data import and export: templates, the upload form, the export start.
 
-The work itself runs as background jobs (``pingan.people.jobs``); these views start them and
-send the user to the job's progress page.
+Residents, houses, organisations and 联户 groups: the page's ``kind`` picks which (``?kind=``
+preselects it). The work itself runs as background jobs (``pingan.people.jobs``); these views
+start them and send the user to the job's progress page.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -25,17 +27,45 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pingan.core.jobs import start_job
 from pingan.geo.models import Grid
 from pingan.people import exports
-from pingan.people.jobs import EXPORT_RESIDENTS, IMPORT_RESIDENTS
+from pingan.people.importers import IMPORTERS
+from pingan.people.jobs import (
+    EXPORT,
+    EXPORT_TITLES,
+    IMPORT,
+    IMPORT_TITLES,
+    export_job_kind,
+    import_job_kind,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 50 * 1024 * 1024
+# Where each kind's list is, for the page's "back" link.
+LIST_URLS = {
+    "residents": "people:resident_list",
+    "houses": "people:house_list",
+    "organizations": "people:organization_list",
+    "groups": "people:group_list",
+}
 
 
-class ResidentImportForm(forms.Form):
+class ImportForm(forms.Form):
+    """What to import and the workbook."""
+
+    kind = forms.ChoiceField(
+        label=gettext_lazy("What to import"),
+        choices=[(name, spec.label) for name, spec in IMPORTERS.items()],
+        initial="residents",
+        required=False,  # residents when not given, as the form was before kinds existed
+        widget=forms.RadioSelect,
+    )
     file = forms.FileField(
         label=gettext_lazy("Excel file (.xlsx)"),
-        help_text=gettext_lazy("One resident per row, with the headings of the template."),
+        help_text=gettext_lazy("One record per row, with the headings of the template."),
+        widget=forms.ClearableFileInput({"class": "form-control", "accept": f".xlsx,{XLSX}"}),
     )
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data["kind"] or "residents"
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -55,15 +85,37 @@ def _require_staff(user) -> None:
         raise Http404
 
 
+def _list_url(kind: str) -> str:
+    """Return the address of the list of ``kind`` ("" if that page does not exist)."""
+    try:
+        return reverse(LIST_URLS.get(kind, LIST_URLS["residents"]))
+    except NoReverseMatch:
+        return ""
+
+
+def _kind(value: str | None) -> str:
+    """Return a known import kind; blank means residents, anything else unknown is a 404."""
+    kind = (value or "residents").strip() or "residents"
+    if kind not in IMPORTERS:
+        raise Http404
+    return kind
+
+
 @login_required
 @require_GET
 def import_template(request: HttpRequest) -> HttpResponse:
-    """Send the import template: Chinese headings and one example row with a synthetic ID."""
+    """Send the template of ``?kind=`` (residents by default): Chinese headings, one example."""
     _require_staff(request.user)
-    grid = Grid.objects.visible_to(request.user).order_by("code").first()
-    code = grid.code if grid is not None and grid.code[:6].isdigit() else "513999001001001"
-    response = HttpResponse(exports.template_workbook(code), content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="residents-template.xlsx"'
+    kind = _kind(request.GET.get("kind"))
+    grid = (
+        Grid.objects.visible_to(request.user)
+        .select_related("region")
+        .defer("description")
+        .order_by("code")
+        .first()
+    )
+    response = HttpResponse(exports.template_workbook(kind, grid), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{kind}-template.xlsx"'
     return response
 
 
@@ -72,19 +124,23 @@ def import_template(request: HttpRequest) -> HttpResponse:
 def import_start(request: HttpRequest) -> HttpResponse:
     """Show the upload form; on a valid upload start the import job and show its page."""
     _require_staff(request.user)
-    form = ResidentImportForm(request.POST or None, request.FILES or None)
+    selected = request.GET.get("kind", "")
+    initial = {"kind": selected if selected in IMPORTERS else "residents"}
+    form = ImportForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        kind = form.cleaned_data["kind"]
         upload = form.cleaned_data["file"]
         filename = os.path.basename(upload.name)
         stored = default_storage.save(
             f"imports/{uuid.uuid4().hex}-{get_valid_filename(filename)}", upload
         )
         job = start_job(
-            kind=IMPORT_RESIDENTS,
-            title=_("Import residents from %(file)s") % {"file": filename},
+            kind=import_job_kind(kind),
+            title=str(IMPORT_TITLES[kind]) % {"file": filename},
             user=request.user,
-            func_path=IMPORT_RESIDENTS,
+            func_path=IMPORT,
             params={
+                "kind": kind,
                 "path": stored,
                 "filename": filename,
                 "user_id": request.user.pk,
@@ -93,22 +149,44 @@ def import_start(request: HttpRequest) -> HttpResponse:
         )
         messages.info(request, _("The file is being imported; the report appears here."))
         return redirect(job.get_absolute_url())
-    return render(request, "people/import.html", {"form": form})
+    chosen = form["kind"].value() if form.is_bound else initial["kind"]
+    kinds = [
+        {
+            "name": name,
+            "label": spec.label,
+            "help": spec.help,
+            "columns": spec.header_labels(),
+            "required": spec.required_labels(),
+        }
+        for name, spec in IMPORTERS.items()
+    ]
+    context = {
+        "form": form,
+        "kinds": kinds,
+        "chosen": chosen if chosen in IMPORTERS else "residents",
+        "list_url": _list_url(chosen),
+    }
+    return render(request, "people/import.html", context, status=400 if form.is_bound else 200)
 
 
 @login_required
 @require_POST
 def export_start(request: HttpRequest) -> HttpResponse:
-    """Start the Excel export of the user's residents (numbers masked); show the job's page."""
+    """Start the Excel export of ``kind`` (residents by default) with the list's filter.
+
+    The numbers in it are masked; the job applies the user's scope when it runs.
+    """
     _require_staff(request.user)
+    kind = exports.export_kind(request.POST)
     job = start_job(
-        kind=EXPORT_RESIDENTS,
-        title=_("Residents (Excel)"),
+        kind=export_job_kind(kind),
+        title=str(EXPORT_TITLES[kind]),
         user=request.user,
-        func_path=EXPORT_RESIDENTS,
+        func_path=EXPORT,
         params={
+            "kind": kind,
             "user_id": request.user.pk,
-            "filters": exports.filter_params(request.POST),
+            "filters": exports.filter_params(request.POST, kind),
             "language": translation.get_language() or settings.LANGUAGE_CODE,
         },
     )

@@ -13,8 +13,10 @@ from pingan.core.jobs import run_job, start_job
 from pingan.core.models import Job
 from pingan.geo.models import Grid
 from pingan.people import idnumber
-from pingan.people.jobs import EXPORT_RESIDENTS, IMPORT_RESIDENTS
-from pingan.people.models import AccessLog, Resident
+from pingan.people.importers import import_file
+from pingan.people.jobs import EXPORT_RESIDENTS, IMPORT_RESIDENTS, export_job_kind
+from pingan.people.models import AccessLog, Address, House, HouseholdGroup, Resident
+from pingan.people.tests.xlsx_helpers import make_household, make_organization, run_export_job
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +138,131 @@ def test_the_resident_list_offers_import_and_an_export_of_the_same_filter(client
     assert reverse("people:import_start") in page
     assert reverse("people:export_start") in page
     assert f'name="grid" value="{GRID01}"' in page
+
+
+# --- houses, organisations and 联户 groups ---------------------------------------------------
+
+
+@pytest.fixture
+def ledgers(settings, tmp_path):
+    """A house, an organisation (with a phone) and a group in grid01's and grid02's grids."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    made = {}
+    for code, seq, street, head_name in (
+        (GRID01, 1, "一号路", "王一"),
+        (GRID02, 2, "二号路", "李二"),
+    ):
+        grid = Grid.objects.get(code=code)
+        address = Address.objects.create(grid=grid, region=grid.region, street=street, number="5")
+        House.objects.create(
+            address=address, grid=grid, region=grid.region, use=House.Use.SHOP, is_rented=True
+        )
+        organization = make_organization(code, seq, f"{street}超市", phone=f"1371234000{seq}")
+        head, _number = make(code, 10 + seq, head_name)
+        group = HouseholdGroup(name=f"{street}十户联防", grid=grid, region=grid.region, head=head)
+        group.vehicles = f"川A1234{seq} 车主"
+        group.save()
+        group.households.add(make_household(code, f"H{seq}"))
+        group.organizations.add(organization)
+        made[code] = {"organization": organization, "group": group, "head": head}
+    return made
+
+
+def test_a_house_export_holds_the_users_houses_in_the_import_columns(ledgers, user):
+    _job, rows = run_export_job("houses", user("grid02"))
+
+    assert rows[0][:3] == ("网格编码", "街路巷", "门牌号")
+    assert [r[:3] for r in rows[1:]] == [(GRID02, "二号路", "5")]
+    assert rows[1][6] == "商铺" and rows[1][9] == "是"
+
+
+def test_a_house_export_follows_the_list_filter(ledgers, user):
+    _job, everything = run_export_job("houses", user("center"))
+    _job, by_grid = run_export_job("houses", user("center"), {"grid": GRID01})
+    _job, by_use = run_export_job("houses", user("center"), {"use": "home"})
+    _job, by_address = run_export_job("houses", user("center"), {"q": "二号"})
+
+    assert len(everything) == 3
+    assert [r[1] for r in by_grid[1:]] == ["一号路"]
+    assert by_use[1:] == []
+    assert [r[1] for r in by_address[1:]] == ["二号路"]
+
+
+def test_an_organisation_export_is_scoped_and_holds_only_masked_phones(ledgers, user):
+    _job, rows = run_export_job("organizations", user("grid01"))
+
+    text = " ".join(str(v) for row in rows for v in row)
+    assert [r[0] for r in rows[1:]] == ["一号路超市"]
+    organization = ledgers[GRID01]["organization"]
+    assert organization.contact_phone_masked in text
+    assert "13712340001" not in text and "二号路超市" not in text
+
+
+def test_a_group_export_lists_each_member_with_the_head_masked(ledgers, user):
+    _job, rows = run_export_job("groups", user("grid01"))
+
+    head = ledgers[GRID01]["head"]
+    assert {r[0] for r in rows[1:]} == {"一号路十户联防"}
+    assert [r[4:7] for r in rows[1:]] == [
+        ("H1", None, None),
+        (None, ledgers[GRID01]["organization"].credit_code, None),
+        (None, None, "川A12341 车主"),
+    ]
+    text = " ".join(str(v) for row in rows for v in row)
+    assert head.id_number_masked in text and head.reveal_id_number() not in text
+    assert "二号路" not in text
+
+
+def test_an_exported_ledger_imports_again_without_changes(ledgers, user):
+    for kind in ("houses", "organizations", "groups"):
+        job, _rows = run_export_job(kind, user("center"))
+        result = import_file(kind, job.result_file.path, user=user("center"))
+
+        assert result.rejected == [], kind
+        assert result.created == result.updated == 0, kind
+
+
+def test_the_group_list_button_posts_its_own_kind_filter_beside_the_export_kind(
+    ledgers, client_as, django_capture_on_commit_callbacks
+):
+    client = client_as("center")
+    data = {"kind": ["groups", "households"], "grid": GRID01, "q": "一号"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("people:export_start"), data)
+
+    job = Job.objects.get(kind=export_job_kind("groups"))
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert job.params["kind"] == "groups"
+    assert job.params["filters"] == {"kind": "households", "grid": GRID01, "q": "一号"}
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    entry = AccessLog.objects.get(via=AccessLog.Via.EXPORT)
+    assert entry.rows == 3 and entry.query["export"] == "groups"
+
+
+def test_the_house_and_organisation_lists_offer_import_and_export_of_their_filter(client_as):
+    client = client_as("center")
+
+    houses = client.get(reverse("people:house_list"), {"grid": GRID01, "use": "shop"}).text
+    organizations = client.get(reverse("people:organization_list"), {"kind": "school"}).text
+
+    assert f"{reverse('people:import_start')}?kind=houses" in houses
+    assert 'name="kind" value="houses"' in houses and 'name="use" value="shop"' in houses
+    assert f'name="grid" value="{GRID01}"' in houses
+    assert f"{reverse('people:import_start')}?kind=organizations" in organizations
+    assert 'name="kind" value="organizations"' in organizations
+    assert 'name="kind" value="school"' in organizations
+
+
+def test_the_organisation_list_export_button_starts_an_organisation_export(
+    ledgers, client_as, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as("grid02").post(
+            reverse("people:export_start"), {"kind": ["organizations", ""], "grid": ""}
+        )
+
+    job = Job.objects.get(kind=export_job_kind("organizations"))
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.result_summary == {"rows": 1}
