@@ -285,6 +285,8 @@ class Household(Collected):
         verbose_name = _("household")
         verbose_name_plural = _("households")
         ordering = ["path", "id"]
+        # Imports and the collection pages find a household by its number in the village.
+        indexes = [models.Index(fields=["region", "number"], name="household_region_number")]
 
     def __str__(self) -> str:
         head = self.memberships.filter(relation=HouseholdMember.Relation.HEAD).first()
