@@ -7,7 +7,6 @@ import itertools
 import re
 
 import pytest
-from django.utils import translation
 
 from pingan.geo.models import Grid
 from pingan.people import idnumber
@@ -113,15 +112,15 @@ def test_a_head_or_household_of_another_grid_is_refused_and_nothing_is_saved(
     stranger = resident("赵外人", GRID02)
     far_household = household("H-9", stranger, GRID02)
 
-    with translation.override("en"):
-        response = client_as("grid01").post(
-            "/people/groups/new/",
-            group_post(
-                grid01_data,
-                head=stranger.pk,
-                households=[grid01_data["households"][0].pk, far_household.pk],
-            ),
-        )
+    response = client_as("grid01").post(
+        "/people/groups/new/",
+        group_post(
+            grid01_data,
+            head=stranger.pk,
+            households=[grid01_data["households"][0].pk, far_household.pk],
+        ),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
 
     html = response.content.decode()
     assert response.status_code == 400
