@@ -41,6 +41,11 @@ def grids_in_scope(user) -> QuerySet:
     return Grid.objects.filter(q) if q else Grid.objects.none()
 
 
+def grid_choices(user) -> QuerySet:
+    """Return the grids ``user`` may collect in, light and by code: for forms and filters."""
+    return grids_in_scope(user).only("code", "name", "region").order_by("code")
+
+
 def may_collect(user) -> bool:
     """Return whether ``user`` is centre or grid staff (the people who keep basic data)."""
     access = access_for(user)

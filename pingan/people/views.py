@@ -23,7 +23,7 @@ from pingan.people import services
 from pingan.people.filters import (
     ResidentFilter,
     get_resident_for_user,
-    grids_in_scope,
+    grid_choices,
     may_collect,
 )
 from pingan.people.forms import RevealForm
@@ -74,7 +74,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
             "filter": filterset,
             "page_obj": page,
             "residents": page.object_list,
-            "grids": grids_in_scope(request.user).only("code", "name").order_by("code"),
+            "grids": grid_choices(request.user).only("code", "name"),
             "title": _("Residents"),
         },
     )

@@ -18,14 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from pingan.people.filters import grids_in_scope
+from pingan.people.filters import grid_choices
 from pingan.people.forms_collect import ADDRESS_FIELDS, HouseForm, OrganizationForm
 from pingan.people.models import House, Organization
 from pingan.people.views import PAGE_SIZE, _require_collector
-
-
-def _grids(request: HttpRequest):
-    return grids_in_scope(request.user).only("code", "name", "region").order_by("code")
 
 
 def _address_search(value: str, prefix: str = "address__") -> Q:
@@ -49,7 +45,7 @@ def _list(request, queryset, template, choices_field, choices, search):
     context = {
         "page_obj": page,
         "rows": page.object_list,
-        "grids": _grids(request).only("code", "name"),
+        "grids": grid_choices(request.user).only("code", "name"),
         "choices": choices,
         "q": q,
         "grid": grid,
@@ -96,7 +92,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
 
 
 def _house_page(request: HttpRequest, house: House | None) -> HttpResponse:
-    grids = _grids(request)
+    grids = grid_choices(request.user)
     if request.method == "POST":
         form = HouseForm(request.POST, grids=grids, instance=house)
         if form.is_valid():
@@ -136,7 +132,7 @@ def house_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _organization_page(request: HttpRequest, organization: Organization | None) -> HttpResponse:
-    grids = _grids(request)
+    grids = grid_choices(request.user)
     if request.method == "POST":
         form = OrganizationForm(request.POST, grids=grids, instance=organization)
         if form.is_valid():

@@ -23,7 +23,7 @@ from pingan.people import services
 from pingan.people.filters import (
     HouseholdGroupFilter,
     get_group_for_user,
-    grids_in_scope,
+    grid_choices,
     resident_search,
 )
 from pingan.people.forms_groups import GroupForm
@@ -46,10 +46,6 @@ HEADS = Prefetch(
     ),
     to_attr="heads",
 )
-
-
-def _grids(request: HttpRequest) -> QuerySet:
-    return grids_in_scope(request.user).only("code", "name", "region").order_by("code")
 
 
 @login_required
@@ -77,7 +73,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
             "filter": filterset,
             "page_obj": page,
             "groups": page.object_list,
-            "grids": _grids(request).only("code", "name"),
+            "grids": grid_choices(request.user).only("code", "name"),
             "kinds": HouseholdGroup.Kind.choices,
             "q": request.GET.get("q", "").strip(),
             "grid": request.GET.get("grid", "").strip(),
@@ -216,7 +212,7 @@ def group_pick(request: HttpRequest, field: str) -> HttpResponse:
 
 
 def _group_page(request: HttpRequest, group: HouseholdGroup | None) -> HttpResponse:
-    grids = _grids(request)
+    grids = grid_choices(request.user)
     if request.method == "POST":
         form = GroupForm(request.POST, user=request.user, grids=grids, instance=group)
         if form.is_valid():

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pingan.people import services
-from pingan.people.filters import get_household_for_user, grids_in_scope, resident_search
+from pingan.people.filters import get_household_for_user, grid_choices, resident_search
 from pingan.people.forms import (
     ChangeHeadForm,
     ExistingMemberForm,
@@ -37,10 +37,6 @@ from pingan.people.views import _require_collector
 HEAD = HouseholdMember.Relation.HEAD
 # How many residents the "existing resident" search shows.
 SEARCH_LIMIT = 20
-
-
-def _grids(request: HttpRequest):
-    return grids_in_scope(request.user).only("code", "name", "region").order_by("code")
 
 
 def _members(household: Household):
@@ -94,7 +90,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def household_new(request: HttpRequest) -> HttpResponse:
     """The grid worker's phone form: a household and its residents in one go."""
     _require_collector(request)
-    grids = _grids(request)
+    grids = grid_choices(request.user)
     if request.method == "POST":
         form = HouseholdForm(request.POST, grids=grids, prefix="household")
         members = MemberFormSet(request.POST, prefix="member")
@@ -129,7 +125,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a household's number, address and grid."""
     _require_collector(request)
     household = get_household_for_user(request.user, pk)
-    grids = _grids(request)
+    grids = grid_choices(request.user)
     if request.method == "POST":
         form = HouseholdEditForm(request.POST, grids=grids, instance=household)
         if form.is_valid():

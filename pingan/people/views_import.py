@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pingan.core.jobs import start_job
 from pingan.geo.models import Grid
 from pingan.people import exports
+from pingan.people.filters import may_collect
 from pingan.people.importers import IMPORTERS
 from pingan.people.jobs import (
     EXPORT,
@@ -78,10 +79,7 @@ class ImportForm(forms.Form):
 
 def _require_staff(user) -> None:
     """Raise Http404 unless ``user`` is centre staff or grid staff (who keep basic data)."""
-    from pingan.events.queries import access_for
-
-    access = access_for(user)
-    if not (access.everything or access.centre_paths or access.grid_ids):
+    if not may_collect(user):
         raise Http404
 
 
