@@ -234,9 +234,12 @@ class Resident(Collected):
     def __str__(self) -> str:
         return f"{self.name}（{self.id_number_masked}）"
 
-    def set_id_number(self, value: str) -> None:
-        """Validate (GB 11643), encrypt, hash and mask; derive birth date and sex."""
-        parsed = idnumber.parse(value)
+    def set_id_number(self, value: str | idnumber.IdNumber) -> None:
+        """Validate (GB 11643), encrypt, hash and mask; derive birth date and sex.
+
+        ``value`` may be a number ``idnumber.parse`` already checked (imports parse every row).
+        """
+        parsed = value if isinstance(value, idnumber.IdNumber) else idnumber.parse(value)
         self.id_number_encrypted = crypto.encrypt(parsed.number)
         self.id_number_hash = crypto.keyed_hash(parsed.number)
         self.id_number_masked = idnumber.mask(parsed.number)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.core import crypto
+from pingan.core.bulk import copy_create
 from pingan.geo.models import Grid
 from pingan.people import idnumber
 from pingan.people.importers.base import (
@@ -237,7 +238,7 @@ class ResidentImporter(Importer):
             resident = existing.get(row.id_hash)
             if resident is None:
                 resident = Resident(collected_by=collector, collected_at=now)
-                resident.set_id_number(row.parsed.number)
+                resident.set_id_number(row.parsed)
                 _assign(resident, wanted, row)
                 to_create.append(resident)
             else:
@@ -260,7 +261,7 @@ class ResidentImporter(Importer):
                     to_update.append(resident)
             placed.append((row, resident))
         with transaction.atomic():
-            Resident.objects.bulk_create(to_create, batch_size=len(to_create) or None)
+            copy_create(to_create)
             if to_update:
                 Resident.objects.bulk_update(
                     to_update,
@@ -357,7 +358,7 @@ def _write_households(
                 county_code=region.county_code,
                 collected_by=collector,
             )
-    Household.objects.bulk_create(missing.values())
+    copy_create(list(missing.values()))
     households.update(missing)
     memberships = {
         (m.household_id, m.resident_id): m
