@@ -1,8 +1,9 @@
 """Excel imports of basic data (一标三实): residents, houses, organisations and 联户 groups.
 
 Each kind is an :class:`~pingan.people.importers.base.Importer` in its own module; ``IMPORTERS``
-maps the kind names the pages and jobs use to them. See ``base`` for what all share: streaming
-read, row checks, duplicates across the file on disk, batched writes and the rejection report.
+maps the kind names the pages and jobs use to them. See ``base`` for what all share (and
+``workbook`` for the streaming read): row checks, duplicates across the file on disk, batched
+writes and the rejection report.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from pingan.people.importers.base import (
     BATCH_SIZE,
     KEEP_REJECTIONS,
     Importer,
-    ImportFileError,
     ImportResult,
     Rejection,
     RejectionReport,
@@ -29,6 +29,7 @@ from pingan.people.importers.groups import GroupImporter, import_groups
 from pingan.people.importers.houses import HouseImporter, import_houses
 from pingan.people.importers.organizations import OrganizationImporter, import_organizations
 from pingan.people.importers.residents import ResidentImporter, header_labels, import_residents
+from pingan.people.importers.workbook import ImportFileError
 
 __all__ = [
     "BATCH_SIZE",

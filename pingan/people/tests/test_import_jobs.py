@@ -23,9 +23,9 @@ from pingan.people.importers import (
     import_houses,
     import_residents,
 )
-from pingan.people.importers.base import open_rows
 from pingan.people.importers.houses import HouseImporter
 from pingan.people.importers.residents import COLUMNS as RESIDENT_COLUMNS
+from pingan.people.importers.workbook import open_rows
 from pingan.people.jobs import import_job_kind
 from pingan.people.models import House, HouseholdGroup, Organization, Resident
 from pingan.people.tests.xlsx_helpers import (
