@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from pingan.core import crypto
+from pingan.core.fields import NaturalSortKeyField
 from pingan.people import idnumber, uscc
 
 
@@ -400,6 +401,8 @@ class HouseholdGroup(Collected):
         VEHICLES = "vehicles", _("Vehicles (十车)")
 
     name = models.CharField(_("name"), max_length=100)
+    # The name with its numbers padded: lists put 第2联户 before 第10联户.
+    name_key = NaturalSortKeyField(_("sort key"), source="name")
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.HOUSEHOLDS)
     head = models.ForeignKey(
         Resident,
@@ -422,10 +425,16 @@ class HouseholdGroup(Collected):
     class Meta:
         verbose_name = _("household group")
         verbose_name_plural = _("household groups")
-        ordering = ["path", "name", "id"]
+        ordering = ["path", "name_key", "id"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
 
 
 class RevealLog(models.Model):

@@ -61,7 +61,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
             organization_count=Count("organizations", distinct=True),
         )
         # An aggregate drops Meta.ordering: keep the pages stable.
-        .order_by("path", "name", "pk")
+        .order_by("path", "name_key", "pk")
     )
     filterset = HouseholdGroupFilter(request.GET or None, queryset=queryset)
     rows = filterset.qs if filterset.is_bound else filterset.queryset

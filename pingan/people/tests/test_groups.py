@@ -181,6 +181,34 @@ def test_the_group_list_searches_by_name_and_head_and_filters_by_grid_and_kind(c
     assert names(q="没有这个") == []
 
 
+def test_the_group_list_puts_numbers_in_order_not_text_order(client_as):
+    for number in (10, 2, 1, 11):
+        group(f"平安村第{number}联户")
+    renamed = group("平安村第3联户")
+    renamed.name = "平安村第20联户"
+    renamed.save(update_fields=["name"])
+
+    html = client_as("grid01").get("/people/groups/", {"q": "平安村第"}).content.decode()
+
+    shown = re.findall(r"平安村第(\d+)联户", html.split('id="group-table"')[1])
+    assert list(dict.fromkeys(shown)) == ["1", "2", "10", "11", "20"]
+
+
+def test_the_migration_gives_existing_groups_their_sort_keys():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("pingan.people.migrations.0003_household_group_name_key")
+    group("平安村第7联户")
+    HouseholdGroup.objects.update(name_key="")
+
+    migration.fill_name_keys(apps, None)
+
+    assert HouseholdGroup.objects.get(name="平安村第7联户").name_key == "平安村第0000000007联户"
+    assert not HouseholdGroup.objects.filter(name_key="").exists()
+
+
 def test_the_group_list_exports_with_its_filters_and_links_the_import(client_as):
     group("南门第一联户")
 
