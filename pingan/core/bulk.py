@@ -6,10 +6,12 @@ to prepare every value: for the 100,000-row imports of issue 5 that is a third o
 are taken from the table's sequence beforehand so the caller gets its instances back with their
 primary keys set, as ``bulk_create`` gives them.
 
-Only for plain models: no multi-table inheritance, no ``auto_now`` fields, values psycopg adapts
-by their Python type (text, numbers, booleans, dates, times); the instances must be complete
-(defaults applied when they were built, as ``Model.__init__`` does). Unique constraints still
-hold: a duplicate aborts the whole ``COPY`` with an ``IntegrityError``, as it would an ``INSERT``.
+Only for plain models: no multi-table inheritance, values psycopg adapts by their Python type
+(text, numbers, booleans, dates, times); the instances must be complete (defaults applied when
+they were built, as ``Model.__init__`` does). Fields that compute their value when saved
+(``auto_now``, ``auto_now_add``, sort keys) get it, as ``bulk_create`` gives it them. Unique
+constraints still hold: a duplicate aborts the whole ``COPY`` with an ``IntegrityError``, as it
+would an ``INSERT``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connections, models, router
+
+from pingan.core.fields import NaturalSortKeyField
 
 
 def copy_create(objs: Sequence[models.Model], *, using: str | None = None) -> None:
@@ -35,6 +39,16 @@ def copy_create(objs: Sequence[models.Model], *, using: str | None = None) -> No
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     attnames = [f.attname for f in fields]
+    computed = [
+        f
+        for f in fields
+        if getattr(f, "auto_now", False)
+        or getattr(f, "auto_now_add", False)
+        or isinstance(f, NaturalSortKeyField)
+    ]
+    for obj in objs:
+        for f in computed:
+            f.pre_save(obj, True)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",

@@ -11,7 +11,7 @@ from django.utils import timezone
 from pingan.core.bulk import copy_create
 from pingan.geo.models import Grid
 from pingan.people import idnumber
-from pingan.people.models import Household, Resident
+from pingan.people.models import Household, HouseholdGroup, Resident
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +68,14 @@ def test_later_inserts_do_not_collide_with_the_ids_it_took(grid):
 
     assert later.pk > max(h.pk for h in households)
     assert Household.objects.filter(number__in=["H0", "H1", "H2", "H9"]).count() == 4
+
+
+def test_fields_computed_on_save_get_their_values(grid):
+    groups = [HouseholdGroup(name="第12联户", grid=grid, region=grid.region, path="x")]
+
+    copy_create(groups)
+
+    assert HouseholdGroup.objects.get(pk=groups[0].pk).name_key == "第0000000012联户"
 
 
 def test_a_duplicate_aborts_the_whole_copy(grid):
