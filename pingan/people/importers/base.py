@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -322,7 +323,7 @@ class Importer:
                 kept.append(row)
             self.seen.add((key, number, None) for key, number in here.items())
             if kept:
-                self.write(kept, result)
+                self._write(kept, result)
         # Rejections of the check and of the write, in row order (each window follows the last).
         for rejection in sorted(self._pending, key=lambda r: r.row):
             result.rejected_count += 1
@@ -331,6 +332,22 @@ class Importer:
             if report is not None:
                 report.add(rejection)
         self._pending = []
+
+    def _write(self, rows: list[Any], result: ImportResult) -> None:
+        """Write a batch; once more if another import stored one of its records meanwhile.
+
+        Two imports of overlapping ledgers can both find a record missing and both create it:
+        the second's batch then fails on a unique constraint and is rolled back whole. Read
+        again, the record is there to update; a second failure is a real error.
+        """
+        counts = (result.created, result.updated, result.unchanged)
+        pending = len(self._pending)
+        try:
+            self.write(rows, result)
+        except IntegrityError:
+            result.created, result.updated, result.unchanged = counts
+            del self._pending[pending:]
+            self.write(rows, result)
 
 
 # --- standard addresses, shared by the house and organisation importers ---------------------
