@@ -19,6 +19,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from pingan.geo.importers import cell_text
+
 # Parameters per SQLite statement of the scratch file (old SQLite builds allow 999).
 _SQLITE_CHUNK = 500
 
@@ -33,15 +35,9 @@ class ImportFileError(Exception):
 
 def _text(value: Any) -> str:
     """Return a cell as text: integers without ".0", dates as ISO, blanks as ""."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return str(value).strip()
+    return cell_text(value)
 
 
 def header_map(header: tuple, columns: dict[str, tuple[str, ...]]) -> dict[str, int]:
