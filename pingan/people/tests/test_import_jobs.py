@@ -218,6 +218,26 @@ def test_only_the_first_rejections_stay_in_memory_the_report_gets_them_all(tmp_p
     assert len(sheet_rows(content)) == 1 + KEEP_REJECTIONS + 25
 
 
+def test_a_ledger_of_ten_thousand_bad_rows_gets_a_full_report_and_its_good_rows_in(tmp_path, user):
+    """The issue's worst case: 10,000 bad rows, a few good ones between them."""
+    good = {i: ident(i) for i in range(0, 10_005, 2001)}  # rows 2, 2003, 4004, …
+    rows = [resident_row("赵一" if i in good else "", good.get(i, ident(i))) for i in range(10_005)]
+    path = write(tmp_path, workbook(header_labels(), rows))
+
+    with RejectionReport() as report:
+        result = import_residents(path, user=user("center"), report=report)
+        content = report.content()
+
+    assert (result.rows, result.created, result.rejected_count) == (10_005, 5, 10_000)
+    assert (
+        Resident.objects.filter(id_number_hash__in=map(Resident.hash_of, good.values())).count()
+        == 5
+    )
+    report_rows = sheet_rows(content)
+    assert len(report_rows) == 1 + 10_000
+    assert report_rows[1][:2] == (3, "姓名") and report_rows[-1][0] == 10_006
+
+
 def test_rows_keep_their_sheet_numbers_below_blank_rows_and_gaps(tmp_path, user):
     book = Workbook()
     sheet = book.active
