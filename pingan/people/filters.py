@@ -105,9 +105,11 @@ class ResidentFilter(django_filters.FilterSet):
     )
     grid = django_filters.CharFilter(field_name="grid__code", label=_("Grid (code)"))
     residence_type = django_filters.ChoiceFilter(
-        choices=Resident.ResidenceType.choices, label=_("Residence type")
+        choices=Resident.ResidenceType.choices, label=_("Residence type"), empty_label=_("All")
     )
-    status = django_filters.ChoiceFilter(choices=Resident.Status.choices, label=_("Status"))
+    status = django_filters.ChoiceFilter(
+        choices=Resident.Status.choices, label=_("Status"), empty_label=_("All")
+    )
     unverified = django_filters.BooleanFilter(
         method="filter_unverified", label=_("Not verified recently")
     )

@@ -146,7 +146,7 @@ class House(Collected):
     """An actual house (实有房屋) at a standard address."""
 
     class Use(models.TextChoices):
-        HOME = "home", _("Home")
+        HOME = "home", pgettext_lazy("house use", "Home")
         SHOP = "shop", _("Shop")
         MIXED = "mixed", _("Home and shop")
         OFFICE = "office", _("Office")

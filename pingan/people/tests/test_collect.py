@@ -48,6 +48,16 @@ def organization_post(grid_code=GRID01, **extra):
     }
 
 
+def test_a_home_is_called_住宅_not_the_menus_首页(client_as):
+    client = client_as("grid01")
+    client.post("/people/houses/new/", house_post(use="home"))
+
+    html = client.get("/people/houses/").content.decode()
+    rows = html.split('id="house-rows"')[1]
+
+    assert "住宅" in rows and "首页" not in rows
+
+
 def test_grid01_adds_a_house_at_a_standard_address(client_as, user):
     client = client_as("grid01")
     assert client.get("/people/houses/new/").status_code == 200

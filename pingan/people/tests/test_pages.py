@@ -65,6 +65,30 @@ def test_the_resident_list_shows_masked_numbers_only(client_as):
     assert ID_NUMBER not in html and PHONE not in html
 
 
+def test_a_phone_gets_each_resident_as_a_card_with_the_masked_numbers(client_as):
+    resident = make_resident()
+    moved = make_resident(number=idnumber.generate("513999", dt.date(1957, 1, 1), 5), name="迁走")
+    Resident.objects.filter(pk=moved.pk).update(status=Resident.Status.MOVED_OUT)
+
+    html = client_as("grid01").get("/people/", {"q": "王秀兰"}).content.decode()
+    cards = html.split('id="resident-cards"')[1].split('id="resident-table"')[0]
+
+    assert f'href="/people/{resident.pk}/"' in cards
+    assert resident.id_number_masked in cards and "139****5678" in cards
+    assert "户籍人口" in cards and "从未" in cards
+    assert ID_NUMBER not in html and PHONE not in html
+    moved_html = client_as("grid01").get("/people/", {"q": "迁走"}).content.decode()
+    assert "已迁出" in moved_html.split('id="resident-cards"')[1].split("</a>")[0]
+
+
+def test_the_list_filters_offer_all_not_dashes(client_as):
+    html = client_as("grid01").get("/people/").content.decode()
+
+    for select in ("f-type", "f-status"):
+        options = html.split(f'id="{select}"')[1].split("</select>")[0]
+        assert '<option value="">全部</option>' in options and "-----" not in options
+
+
 def test_the_resident_list_says_so_when_nothing_matches(client_as):
     make_resident()
 
