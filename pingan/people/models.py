@@ -158,7 +158,7 @@ class House(Collected):
         Address, verbose_name=_("address"), on_delete=models.PROTECT, related_name="house"
     )
     use = models.CharField(_("use"), max_length=12, choices=Use.choices, default=Use.HOME)
-    owner_name = models.CharField(_("owner"), max_length=50, blank=True)
+    owner_name = models.CharField(pgettext_lazy("house", "owner"), max_length=50, blank=True)
     occupier_name = models.CharField(_("occupier"), max_length=50, blank=True)
     is_rented = models.BooleanField(_("rented out"), default=False)
     safety_notes = models.TextField(_("safety notes"), blank=True)

@@ -48,7 +48,7 @@ def organization_post(grid_code=GRID01, **extra):
     }
 
 
-def test_a_home_is_called_住宅_not_the_menus_首页(client_as):
+def test_house_words_are_a_houses_住宅_and_产权人(client_as):
     client = client_as("grid01")
     client.post("/people/houses/new/", house_post(use="home"))
 
@@ -56,6 +56,8 @@ def test_a_home_is_called_住宅_not_the_menus_首页(client_as):
     rows = html.split('id="house-rows"')[1]
 
     assert "住宅" in rows and "首页" not in rows
+    form = client.get("/people/houses/new/").content.decode()
+    assert "产权人" in form and "所属对象" not in form  # not the notification channel's owner
 
 
 def test_grid01_adds_a_house_at_a_standard_address(client_as, user):
