@@ -287,7 +287,7 @@ class Household(Collected):
 
     class Meta:
         verbose_name = _("household")
-        verbose_name_plural = _("households")
+        verbose_name_plural = pgettext_lazy("records", "households")
         ordering = ["path", "id"]
         # Imports and the collection pages find a household by its number in the village.
         indexes = [models.Index(fields=["region", "number"], name="household_region_number")]
@@ -413,7 +413,10 @@ class HouseholdGroup(Collected):
         related_name="led_groups",
     )
     households = models.ManyToManyField(
-        Household, verbose_name=_("households"), blank=True, related_name="groups"
+        Household,
+        verbose_name=pgettext_lazy("group members", "households"),
+        blank=True,
+        related_name="groups",
     )
     organizations = models.ManyToManyField(
         Organization, verbose_name=_("shops"), blank=True, related_name="groups"

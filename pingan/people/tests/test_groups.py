@@ -100,7 +100,7 @@ def test_the_group_page_shows_the_head_masked_members_and_vehicles(client_as, gr
     assert head.id_number_masked in html and head.reveal_id_number() not in html
     assert "13912345678" not in html
     households = html.split('id="group-households"')[1].split("</ul>")[0]
-    assert "H-1" in households and "H-2" in households and "王大山" in households
+    assert "H-1" in households and "H-2" in households and "户主 王大山" in households
     assert "平安超市" in html.split('id="group-organizations"')[1].split("</ul>")[0]
     assert html.split('id="group-vehicles"')[1].split("</ul>")[0].count("<li") == 2
     assert 'action="/people/verify/groups/' in html
@@ -149,7 +149,7 @@ def test_the_pickers_offer_only_records_in_scope_and_keep_the_ticked_ones(client
 
     assert "王大山" in heads and "王外人" not in heads
     assert grid01_data["head"].reveal_id_number() not in heads
-    assert "H-2" in by_head.content.decode() and "H-8" not in by_head.content.decode()
+    assert "H-2 · 户主 李小芳" in by_head.content.decode() and "H-8" not in by_head.content.decode()
     assert "平安超市" in shops.content.decode() and "平安外店" not in shops.content.decode()
     assert "H-1" in nearby and "H-2" in nearby and "H-8" not in nearby
     assert ticked.index("H-1") < ticked.index("H-2")

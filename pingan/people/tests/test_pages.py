@@ -110,6 +110,16 @@ def test_the_detail_page_is_masked_and_logs_the_look(client_as, user):
     assert (entry.user, entry.via) == (user("grid01"), "page")
 
 
+def test_the_detail_page_names_the_residents_household_not_a_count(client_as):
+    client = client_as("grid01")
+    client.post("/people/households/new/", household_post(FAMILY))
+    head = Resident.objects.get(name="王大山")
+
+    html = client.get(f"/people/{head.pk}/").content.decode()
+
+    assert "所在户" in html and "户数" not in html and "H-0001" in html
+
+
 def test_another_grid_gets_404_for_a_resident_and_does_not_see_them_listed(client_as):
     resident = make_resident(GRID01)
     client = client_as("grid02")
