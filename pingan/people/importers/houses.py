@@ -42,7 +42,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "unit": ("单元", "单元号", "unit"),
     "room": ("房号", "室", "房间号", "room"),
     "use": ("房屋用途", "用途", "use"),
-    "owner_name": ("房主", "产权人", "owner"),
+    "owner_name": ("产权人", "房主", "owner"),
     "occupier_name": ("居住人", "使用人", "occupier"),
     "is_rented": ("是否出租", "出租", "rented", "rented out"),
     "safety_notes": ("安全隐患", "safety notes", "safety"),
@@ -161,7 +161,7 @@ class HouseImporter(Importer):
             )
         fields = {
             "use": use,
-            "owner_name": _limit(_text(values.get("owner_name")), "房主", 50),
+            "owner_name": _limit(_text(values.get("owner_name")), "产权人", 50),
             "occupier_name": _limit(_text(values.get("occupier_name")), "居住人", 50),
             "is_rented": yes_no(values.get("is_rented"), "是否出租"),
             "safety_notes": _limit(_text(values.get("safety_notes")), "安全隐患", 2000),

@@ -88,6 +88,18 @@ def test_good_rows_are_stored_at_standard_addresses_of_the_grids_village(tmp_pat
     assert House.objects.get(address__street="幸福巷").use == House.Use.VACANT
 
 
+def test_the_template_says_产权人_as_the_house_page_and_older_房主_files_still_import(
+    tmp_path, user
+):
+    assert "产权人" in HEADER and "房主" not in HEADER
+    older = [("房主" if h == "产权人" else h) for h in HEADER]
+    path = write(tmp_path, workbook(older, [row(owner="张三")]))
+
+    import_houses(path, user=user("center"))
+
+    assert House.objects.get(address__street="人民路").owner_name == "张三"
+
+
 def test_each_bad_row_is_rejected_with_its_column_and_reason(tmp_path, user):
     result = import_as(tmp_path, "center", good_rows() + bad_rows(), user)
 
