@@ -164,6 +164,15 @@ class Window:
         return self.number + 1
 
     @property
+    def paginator(self) -> Window:
+        """Django's ``Page`` gives its pages and count through its paginator: so does a window."""
+        return self
+
+    @property
+    def count(self) -> int | None:
+        return self.total
+
+    @property
     def num_pages(self) -> int | None:
         if self.total is None:
             return None
