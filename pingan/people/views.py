@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -50,6 +51,16 @@ PAGE_FIELDS = [
 def _require_collector(request: HttpRequest) -> None:
     if not may_collect(request.user):
         raise PermissionDenied(_("Basic data is kept by the centre and the grid staff."))
+
+
+def _put_errors(form: Form, error: ValidationError) -> None:
+    """Put a service's errors on the form's fields (the others on the form as a whole)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.message_dict.items():
+        for message in errors:
+            form.add_error(field if field in form.fields else None, message)
 
 
 def _residents(request: HttpRequest):
@@ -143,9 +154,7 @@ def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
             resident, field, acting_user=request.user, reason=form.cleaned_data["reason"]
         )
     except ValidationError as error:
-        for name, errors in error.message_dict.items():
-            for message in errors:
-                form.add_error(name if name in form.fields else None, message)
+        _put_errors(form, error)
         return _detail(request, resident, form=form, status=400)
     revealed = {"label": dict(form.fields["field"].choices)[field], "value": value}
     response = _detail(request, resident, revealed=revealed)

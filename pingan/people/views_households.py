@@ -14,7 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, IntegerField, Prefetch, Value, When
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -32,7 +31,7 @@ from pingan.people.forms import (
 )
 from pingan.people.forms_collect import HouseholdEditForm
 from pingan.people.models import Household, HouseholdGroup, HouseholdMember, Resident
-from pingan.people.views import _require_collector
+from pingan.people.views import _put_errors, _require_collector
 
 HEAD = HouseholdMember.Relation.HEAD
 # How many residents the "existing resident" search shows.
@@ -49,16 +48,6 @@ def _members(household: Household):
         .select_related("resident")
         .order_by(head_first, "id")
     )
-
-
-def _put_errors(form: Form, error: ValidationError) -> None:
-    """Put a service's errors on the form's fields (the others on the form as a whole)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.message_dict.items():
-        for message in errors:
-            form.add_error(field if field in form.fields else None, message)
 
 
 def _household_page(request: HttpRequest, household: Household, *, member_forms=None, status=200):
