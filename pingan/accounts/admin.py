@@ -43,6 +43,19 @@ class ScopedAdminMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Rows made by services: the admin shows them and changes nothing."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ScopedInlineMixin(ScopedAdminMixin):
     """Inlines do not filter their rows by scope (the parent is in scope); only FK choices."""
 

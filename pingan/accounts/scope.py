@@ -1,7 +1,13 @@
-"""What a user may see: the union of the org units of their role memberships.
+"""What a user may see and which parts they play: the one scope of a user.
 
 Every ``visible_to(user)`` queryset method starts here. Deny by default: an anonymous user, or a
 user with no membership, has an empty scope. Superusers see everything.
+
+Besides the union of their org units (``region_paths``, ``grid_ids``, ``department_ids``), the
+scope keeps the units by the part they give: the regions a user runs as centre staff or
+administrator (``centre_paths``), those they lead (``leader_paths``), and the grids they work as
+grid staff (``staff_grid_ids``; a resident's grid is in ``grid_ids`` but not here). Workflows
+decide who may make which move from these.
 """
 
 from __future__ import annotations
@@ -10,17 +16,27 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
-from pingan.accounts.models import ROLE_UNITS, Membership
+from pingan.accounts.models import ROLE_UNITS, Membership, Role
+
+# Roles on a region that run its centre (receive, dispatch, supervise), and grid staff roles.
+CENTRE_ROLES = (Role.ADMIN, Role.CENTER)
+GRID_STAFF_ROLES = (Role.GRID_CHIEF, Role.GRID_WORKER, Role.GRID_POLICE)
 
 
 @dataclass(frozen=True)
 class Scope:
+    """The org units of one user's memberships, as a whole and by the part each gives."""
+
     everything: bool = False
     region_paths: tuple[str, ...] = ()
     grid_ids: frozenset[int] = field(default_factory=frozenset)
     grid_region_ids: frozenset[int] = field(default_factory=frozenset)
     department_ids: frozenset[int] = field(default_factory=frozenset)
     roles: frozenset[str] = field(default_factory=frozenset)
+    user_id: int | None = None
+    centre_paths: tuple[str, ...] = ()
+    leader_paths: tuple[str, ...] = ()
+    staff_grid_ids: frozenset[int] = field(default_factory=frozenset)
 
     def path_q(self, lookup: str) -> Q:
         """Return ``Q(lookup__startswith=p) | …`` for the region paths (empty Q if none)."""
@@ -50,9 +66,29 @@ class Scope:
         """Return whether a region path lies under one of the scope's regions."""
         return self.everything or any(path.startswith(p) for p in self.region_paths)
 
+    @staticmethod
+    def covers(path: str, paths: tuple[str, ...]) -> bool:
+        """Return whether ``path`` lies under one of ``paths``."""
+        return any(path.startswith(p) for p in paths)
+
     @property
     def is_empty(self) -> bool:
         return not (self.everything or self.region_paths or self.grid_ids or self.department_ids)
+
+    @property
+    def is_centre(self) -> bool:
+        """Centre staff (and administrators): receive, dispatch, keep the routing data."""
+        return self.everything or bool(self.centre_paths)
+
+    @property
+    def is_supervisor(self) -> bool:
+        """Centre staff and leaders: supervise and urge."""
+        return self.is_centre or bool(self.leader_paths)
+
+    @property
+    def is_staff_of_anything(self) -> bool:
+        """Whether the user works on cases at all (centre, leader, grid staff, department)."""
+        return self.is_supervisor or bool(self.staff_grid_ids or self.department_ids)
 
 
 EMPTY = Scope()
@@ -72,9 +108,12 @@ def compute_scope(user) -> Scope:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return EMPTY
     if user.is_superuser:
-        return Scope(everything=True, roles=frozenset(["admin"]))
+        return Scope(everything=True, roles=frozenset(["admin"]), user_id=user.pk)
     paths: set[str] = set()
+    centre: set[str] = set()
+    leader: set[str] = set()
     grid_ids: set[int] = set()
+    staff_grids: set[int] = set()
     grid_region_ids: set[int] = set()
     department_ids: set[int] = set()
     roles: set[str] = set()
@@ -84,9 +123,15 @@ def compute_scope(user) -> Scope:
         unit = ROLE_UNITS.get(m.role)
         if unit == "region" and m.region_id:
             paths.add(m.region.path)
+            if m.role in CENTRE_ROLES:
+                centre.add(m.region.path)
+            elif m.role == Role.LEADER:
+                leader.add(m.region.path)
         elif unit == "grid" and m.grid_id:
             grid_ids.add(m.grid_id)
             grid_region_ids.add(m.grid.region_id)
+            if m.role in GRID_STAFF_ROLES:
+                staff_grids.add(m.grid_id)
         elif unit == "department" and m.department_id:
             department_ids.add(m.department_id)
     return Scope(
@@ -95,6 +140,10 @@ def compute_scope(user) -> Scope:
         grid_region_ids=frozenset(grid_region_ids),
         department_ids=frozenset(department_ids),
         roles=frozenset(roles),
+        user_id=user.pk,
+        centre_paths=tuple(sorted(centre)),
+        leader_paths=tuple(sorted(leader)),
+        staff_grid_ids=frozenset(staff_grids),
     )
 
 

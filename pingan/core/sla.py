@@ -28,8 +28,9 @@ A zero amount means "now": the start itself, or for working units the next insta
 time, so a working-time deadline never falls outside working time. A deadline may fall exactly
 at the end of a working period (12:00, 18:00): the work is due by then.
 
-Load a :class:`Calendar` once (``Calendar.load()``) and pass it as ``calendar=`` when computing
-many deadlines; each module function otherwise loads one itself (two small queries).
+Pass a :class:`Calendar` as ``calendar=`` when computing many deadlines: :func:`calendar` is the
+stored one, kept per process and rebuilt when an admin edits it (what workflows use);
+``Calendar.load()`` reads it afresh (two small queries), as each module function otherwise does.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import chinese_calendar
 from django.db import models
@@ -324,6 +326,20 @@ class _Clock:
                 break
             total += min(b, until) - a
         return total
+
+
+_cached: Any = None
+
+
+def calendar() -> Calendar:
+    """Return the stored calendar, kept per process and rebuilt after an admin edits it."""
+    global _cached
+    if _cached is None:
+        from pingan.core.cache import TableCache
+        from pingan.core.models import CalendarDay, WorkingPeriod
+
+        _cached = TableCache("calendar", Calendar.load).depends_on([CalendarDay, WorkingPeriod])
+    return _cached.get()
 
 
 def _calendar(calendar: Calendar | None, unit: Unit) -> Calendar:

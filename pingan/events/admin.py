@@ -1,9 +1,10 @@
 """Admin for the event data people edit (categories, routing, keywords, intake) and read-only
-views of events and accountability records.
+views of events.
 
 Events change only through ``pingan.events.services``: their admin pages show, never edit.
-Staff who are not superusers see the rows in their scope (``ScopedAdminMixin``): events and
-accountability records through ``visible_to``, routing rules and call terminals by region.
+Staff who are not superusers see the rows in their scope (``ScopedAdminMixin``): events through
+``visible_to``, routing rules and call terminals by region. Accountability records are in the
+workflow admin.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from pingan.accounts.admin import ScopedAdminMixin, ScopedInlineMixin
+from pingan.accounts.admin import ReadOnlyAdmin, ScopedAdminMixin, ScopedInlineMixin
 from pingan.accounts.models import Department
 from pingan.core import crypto
 from pingan.events.models import (
-    AccountabilityRecord,
     Assignment,
     CallTerminal,
     Category,
@@ -344,19 +344,6 @@ class EventLogInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """Rows made by services: the admin shows them and changes nothing."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
     list_display = [
@@ -465,14 +452,3 @@ class EventAdmin(ReadOnlyAdmin):
     @admin.display(description=_("title"), ordering="title")
     def short_title(self, obj: Event) -> str:
         return obj.display_title
-
-
-@admin.register(AccountabilityRecord)
-class AccountabilityRecordAdmin(ReadOnlyAdmin):
-    list_display = ["event", "department", "kind", "due_at", "recorded_at", "county_code"]
-    list_filter = ["kind", ("department", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["=event__number", "department__name", "department__code"]
-    date_hierarchy = "recorded_at"
-    list_select_related = ["event", "department"]
-    fields = ["event", "department", "kind", "due_at", "recorded_at", "county_code", "note"]
-    readonly_fields = fields

@@ -40,7 +40,6 @@ from pingan.core.models import NumberSequence
 from pingan.events.demo_stories import Teller, draw_plan
 from pingan.events.demo_world import PERSONAS, Story, World
 from pingan.events.models import (
-    AccountabilityRecord,
     Assignment,
     Attachment,
     CallTerminal,
@@ -56,7 +55,7 @@ from pingan.events.taxonomy import default_routes
 from pingan.geo import demo_data as data
 from pingan.geo.geometry import parse_polygon
 from pingan.geo.models import Grid, Region
-from pingan.workflow.models import Deadline
+from pingan.workflow.models import AccountabilityRecord, Deadline
 
 logger = logging.getLogger(__name__)
 
@@ -251,9 +250,18 @@ def _write(world: World, stories: list[Story]) -> None:
     Assignment.objects.bulk_create([a for s in stories for a in s.assignments], batch_size=1000)
     Request.objects.bulk_create([r for s in stories for r in s.requests], batch_size=500)
     Message.objects.bulk_create([m for s in stories for m in s.messages], batch_size=500)
-    AccountabilityRecord.objects.bulk_create(
-        [r for s in stories for r in s.records], batch_size=500
-    )
+    event_type = ContentType.objects.get_for_model(Event)
+    records = []
+    for s in stories:
+        for r in s.records:  # the event had no id when its story held it against a department
+            r.content_type, r.object_id, r.number, r.handler = (
+                event_type,
+                s.e.pk,
+                s.e.number,
+                HANDLER,
+            )
+            records.append(r)
+    AccountabilityRecord.objects.bulk_create(records, batch_size=500)
     Event.followers.through.objects.bulk_create(
         [
             Event.followers.through(event_id=s.e.pk, user_id=user.pk)

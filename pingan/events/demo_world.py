@@ -22,11 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.models import Department, Membership, Role, User
+from pingan.accounts.scope import scope_for
 from pingan.core import sla
 from pingan.events import queries, routing
 from pingan.events.demo_texts import ALTERNATES, RURAL_SPOTS, URBAN_SPOTS
 from pingan.events.models import (
-    AccountabilityRecord,
     Assignment,
     Attachment,
     CallTerminal,
@@ -44,6 +44,7 @@ from pingan.geo.geometry import parse_polygon
 from pingan.geo.locate import locate
 from pingan.geo.models import Grid, GridMember, Region
 from pingan.workflow import deadlines
+from pingan.workflow.models import AccountabilityRecord
 
 S = Event.Status
 # The demo accounts that play parts in the stories.
@@ -314,14 +315,14 @@ class Story:
         """Return the parts ``user`` plays in the event now (as ``queries.roles_in``)."""
         if user is None:
             return frozenset()
-        access = queries.access_for(user)
+        access = scope_for(user)
         e = self.e
         roles = set()
         if access.everything or access.covers(e.path, access.centre_paths):
             roles.add(queries.CENTRE)
         if access.covers(e.path, access.leader_paths):
             roles.add(queries.LEADER)
-        if e.grid_id and e.grid_id in access.grid_ids:
+        if e.grid_id and e.grid_id in access.staff_grid_ids:
             roles.add(queries.GRID)
         for a in self.assignments:
             if a.ended_at is None and a.department_id in access.department_ids:
@@ -484,7 +485,6 @@ class Story:
             ):
                 self.records.append(
                     AccountabilityRecord(
-                        event=e,
                         department=e.department,
                         kind=clock.kind,
                         due_at=clock.due,
@@ -819,7 +819,7 @@ class Story:
         return added
 
     def _my_parts(self, actor) -> list[Assignment]:
-        mine = queries.access_for(actor).department_ids
+        mine = scope_for(actor).department_ids
         return [
             a
             for a in self.assignments

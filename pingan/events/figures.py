@@ -65,6 +65,7 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -410,3 +411,56 @@ def _objects(model, keys: Iterable) -> Iterable:
     if model.__name__ == "Category":
         qs = qs.select_related("parent")
     return qs
+
+
+# --- the department record and the overdue board --------------------------------------------
+
+
+def overdue_now(events: QuerySet) -> QuerySet:
+    """Return the open events of ``events`` that are overdue now (the overdue board's list)."""
+    return events.filter(overdue_since__isnull=False, status__in=Event.OPEN_STATUSES)
+
+
+def department_record(department, *, events: QuerySet, records: QuerySet) -> dict[str, int]:
+    """Return a department's record: missed deadlines by kind, urges, returns, overdue now.
+
+    ``events`` and ``records`` are what the viewer may see (``visible_to``); the missed
+    deadlines are the count of ``records`` the page lists.
+    """
+    from pingan.workflow.figures import accountability_counts
+
+    misses = accountability_counts(department=department, records=records)
+    actions = dict(
+        EventLog.objects.filter(department=department, action__in=("urge", "return"))
+        .order_by()
+        .values_list("action")
+        .annotate(n=Count("id"))
+        .values_list("action", "n")
+    )
+    return {
+        "records": misses["records"],
+        "sign_misses": misses["sign"],
+        "resolve_misses": misses["resolve"],
+        "urges": actions.get("urge", 0),
+        "returns": actions.get("return", 0),
+        "overdue_now": overdue_now(events).filter(department=department).count(),
+    }
+
+
+def overdue_board(events: QuerySet) -> list[dict[str, Any]]:
+    """Return the overdue events of ``events`` counted by (department, township): one GROUP BY.
+
+    Each row has ``department_id``, ``township_id``, ``n`` (overdue now), ``oldest`` (the
+    earliest ``overdue_since``), ``red`` and ``yellow`` (how many carry that card).
+    """
+    return list(
+        overdue_now(events)
+        .order_by()
+        .values("department_id", "township_id")
+        .annotate(
+            n=Count("pk"),
+            oldest=Min("overdue_since"),
+            red=Count("pk", filter=Q(supervision=Event.Supervision.RED)),
+            yellow=Count("pk", filter=Q(supervision=Event.Supervision.YELLOW)),
+        )
+    )

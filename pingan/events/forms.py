@@ -27,76 +27,6 @@ from pingan.geo.models import Region
 # Service error keys without a field of their own, and the form field that shows them.
 ERROR_FIELDS = {"location": "village", "lng": "village", "lat": "village", "phone": "phone"}
 
-# The moves of the action panel: label, icon, button colour. Moves not listed use the name.
-ACTIONS: dict[str, tuple[Any, str, str]] = {
-    "dispatch": (_("Dispatch"), "bi-send", "primary"),
-    "sign": (_("Sign for"), "bi-pen", "primary"),
-    "start": (_("Start work"), "bi-play-circle", "primary"),
-    "resolve": (_("Report resolved"), "bi-check2-circle", "success"),
-    "verify": (_("Verified: close"), "bi-patch-check", "success"),
-    "rework": (_("Send back for rework"), "bi-arrow-counterclockwise", "warning"),
-    "return": (_("Return to the centre"), "bi-reply", "outline-danger"),
-    "reassign": (_("Reassign"), "bi-arrow-left-right", "outline-primary"),
-    "request_extension": (_("Request an extension"), "bi-hourglass-split", "outline-secondary"),
-    "request_hold": (_("Request a hold"), "bi-pause-circle", "outline-secondary"),
-    "approve_extension": (_("Approve the extension"), "bi-check-lg", "success"),
-    "approve_hold": (_("Approve the hold"), "bi-check-lg", "success"),
-    "refuse_request": (_("Refuse the request"), "bi-x-lg", "outline-danger"),
-    "urge": (_("Urge"), "bi-megaphone", "warning"),
-    "supervise": (_("Set supervision"), "bi-flag", "outline-warning"),
-    "escalate": (_("Escalate (吹哨)"), "bi-broadcast", "outline-danger"),
-    "summon": (_("Summon departments"), "bi-people", "outline-primary"),
-    "assist_sign": (_("Sign for our part"), "bi-pen", "primary"),
-    "assist_done": (_("Our part is done"), "bi-check2-circle", "success"),
-    "update": (_("Correct category or place"), "bi-pencil-square", "outline-secondary"),
-    "suspend": (_("Wait for information"), "bi-pause", "outline-secondary"),
-    "resume": (_("Resume"), "bi-play", "primary"),
-    "merge": (_("Merge into another event"), "bi-union", "outline-danger"),
-    "invalidate": (_("Mark invalid"), "bi-slash-circle", "outline-danger"),
-    "rate": (_("Rate the handling"), "bi-star", "primary"),
-    "reopen": (_("Reopen"), "bi-arrow-repeat", "outline-danger"),
-    "message": (_("Send message"), "bi-chat-dots", "primary"),
-}
-# The moves that change something for good: the page asks to confirm them.
-DESTRUCTIVE = frozenset({"invalidate", "merge", "return"})
-# Moves shown first, the usual next step of each status.
-PRIMARY_ORDER = [
-    "sign",
-    "start",
-    "resolve",
-    "dispatch",
-    "verify",
-    "rework",
-    "assist_sign",
-    "assist_done",
-    "approve_extension",
-    "approve_hold",
-    "refuse_request",
-    "resume",
-    "rate",
-    "reopen",
-]
-
-NOTE_LABELS = {
-    "return": _("Reason for returning"),
-    "resolve": _("How it was resolved"),
-    "rework": _("What is still wrong"),
-    "request_extension": _("Reason"),
-    "request_hold": _("Reason"),
-    "invalidate": _("Why the report is invalid"),
-    "suspend": _("What information is missing"),
-    "urge": _("Message to the handler"),
-    "escalate": _("Why the centre must take command"),
-    "reopen": _("Why it must be handled again"),
-    "rate": _("Comment"),
-    "message": _("Message"),
-}
-
-
-def action_label(action: str) -> str:
-    """Return the button text of a move."""
-    return str(ACTIONS.get(action, (action, "", ""))[0])
-
 
 def new_client_key() -> str:
     """Return a fresh idempotency key for a report form (a double submit sends it twice)."""
@@ -380,12 +310,12 @@ class ActionForm(PinganForm):
         super_fields: dict[str, forms.Field] = {}
         required = set(move.fields)
         for name in (*move.fields, *move.optional):
-            field = self._field(name, action, event, departments, suggestion, categories, villages)
+            field = self._field(name, move, event, departments, suggestion, categories, villages)
             if field is None:
                 continue
-            field.required = name in required and name != "grade"
+            field.required = name in required and name not in move.blank
             super_fields[name] = field
-        if action in DESTRUCTIVE:
+        if move.confirm:
             super_fields["confirm"] = forms.BooleanField(
                 label=_("I am sure: this cannot be undone."), required=True
             )
@@ -402,19 +332,19 @@ class ActionForm(PinganForm):
 
     @property
     def label(self) -> str:
-        return action_label(self.action)
+        return str(self.move.label or self.action)
 
     @property
     def icon(self) -> str:
-        return ACTIONS.get(self.action, ("", "bi-arrow-right", ""))[1]
+        return self.move.icon or "bi-arrow-right"
 
     @property
     def style(self) -> str:
-        return ACTIONS.get(self.action, ("", "", "primary"))[2]
+        return self.move.style
 
     @property
     def destructive(self) -> bool:
-        return self.action in DESTRUCTIVE
+        return self.move.confirm
 
     @property
     def has_files(self) -> bool:
@@ -426,10 +356,10 @@ class ActionForm(PinganForm):
         return all(not f.required for f in self.fields.values()) and set(self.fields) <= {"note"}
 
     @staticmethod
-    def _field(name, action, event, departments, suggestion, categories, villages):
+    def _field(name, move, event, departments, suggestion, categories, villages):
         if name == "note":
             return forms.CharField(
-                label=NOTE_LABELS.get(action, _("Note")),
+                label=move.note_label or _("Note"),
                 max_length=2000,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )

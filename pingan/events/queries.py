@@ -15,16 +15,13 @@ Anything else answers 404.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from pingan.accounts.models import Membership, Role
+from pingan.accounts.scope import GRID_STAFF_ROLES, scope_for
 from pingan.core.cache import TableCache
 
-CENTRE_ROLES = (Role.ADMIN, Role.CENTER)
-GRID_STAFF_ROLES = (Role.GRID_CHIEF, Role.GRID_WORKER, Role.GRID_POLICE)
+__all__ = ["GRID_STAFF_ROLES", "get_event_for_user", "roles_in", "visibility_q"]
 
 # The parts a user can play in one event; the transition table speaks in these.
 CENTRE = "centre"
@@ -33,75 +30,6 @@ DEPARTMENT = "department"
 ASSISTING = "assisting"
 GRID = "grid"
 REPORTER = "reporter"
-
-
-@dataclass(frozen=True)
-class Access:
-    """The event-relevant memberships of one user."""
-
-    user_id: int | None = None
-    everything: bool = False
-    centre_paths: tuple[str, ...] = ()
-    leader_paths: tuple[str, ...] = ()
-    grid_ids: frozenset[int] = field(default_factory=frozenset)
-    department_ids: frozenset[int] = field(default_factory=frozenset)
-
-    @property
-    def is_staff_of_anything(self) -> bool:
-        return bool(
-            self.everything
-            or self.centre_paths
-            or self.leader_paths
-            or self.grid_ids
-            or self.department_ids
-        )
-
-    def covers(self, path: str, paths: tuple[str, ...]) -> bool:
-        return any(path.startswith(p) for p in paths)
-
-
-def access_for(user) -> Access:
-    """Return (and cache on the user object) the user's event access."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Access()
-    cached = getattr(user, "_pingan_event_access", None)
-    if cached is not None:
-        return cached
-    if user.is_superuser:
-        access = Access(user_id=user.pk, everything=True)
-    else:
-        centre: set[str] = set()
-        leader: set[str] = set()
-        grids: set[int] = set()
-        departments: set[int] = set()
-        for m in Membership.objects.filter(user=user).select_related("region"):
-            if m.role in CENTRE_ROLES and m.region_id:
-                centre.add(m.region.path)
-            elif m.role == Role.LEADER and m.region_id:
-                leader.add(m.region.path)
-            elif m.role in GRID_STAFF_ROLES and m.grid_id:
-                grids.add(m.grid_id)
-            elif m.role == Role.DEPARTMENT_HANDLER and m.department_id:
-                departments.add(m.department_id)
-        access = Access(
-            user_id=user.pk,
-            centre_paths=tuple(sorted(centre)),
-            leader_paths=tuple(sorted(leader)),
-            grid_ids=frozenset(grids),
-            department_ids=frozenset(departments),
-        )
-    try:
-        user._pingan_event_access = access
-    except AttributeError:
-        pass
-    return access
-
-
-def forget_access(user) -> None:
-    """Drop the cached access after the user's memberships changed."""
-    for attr in ("_pingan_event_access", "_pingan_scope"):
-        if hasattr(user, attr):
-            delattr(user, attr)
 
 
 def _paths_q(lookup: str, paths) -> Q:
@@ -113,7 +41,7 @@ def _paths_q(lookup: str, paths) -> Q:
 
 def visibility_q(user) -> Q | None:
     """Return the filter of the events ``user`` may see; None means every event, Q() none."""
-    access = access_for(user)
+    access = scope_for(user)
     if access.everything:
         return None
     if access.user_id is None:
@@ -121,8 +49,8 @@ def visibility_q(user) -> Q | None:
     from pingan.events.models import Assignment, Event
 
     q = _paths_q("path", access.centre_paths + access.leader_paths)
-    if access.grid_ids:
-        q |= Q(grid_id__in=access.grid_ids)
+    if access.staff_grid_ids:
+        q |= Q(grid_id__in=access.staff_grid_ids)
     if access.department_ids:
         q |= Q(
             Exists(
@@ -144,7 +72,7 @@ def visibility_q(user) -> Q | None:
 
 def roles_in(user, event) -> frozenset[str]:
     """Return the parts ``user`` plays in ``event`` (centre, department, grid, reporter…)."""
-    access = access_for(user)
+    access = scope_for(user)
     if access.user_id is None:
         return frozenset()
     roles: set[str] = set()
@@ -152,7 +80,7 @@ def roles_in(user, event) -> frozenset[str]:
         roles.add(CENTRE)
     if access.covers(event.path, access.leader_paths):
         roles.add(LEADER)
-    if event.grid_id and event.grid_id in access.grid_ids:
+    if event.grid_id and event.grid_id in access.staff_grid_ids:
         roles.add(GRID)
     if access.department_ids:
         active = _active_assignments(event)
@@ -205,41 +133,6 @@ def get_event_for_user(user, pk, *, queryset: QuerySet | None = None):
         raise Http404("No such event") from exc
 
 
-def department_handlers(department_ids) -> QuerySet:
-    """Return the active users who handle work for these departments."""
-    from pingan.accounts.models import User
-
-    return User.objects.filter(
-        is_active=True,
-        memberships__role=Role.DEPARTMENT_HANDLER,
-        memberships__department_id__in=list(department_ids),
-    ).distinct()
-
-
-def centre_staff(centre) -> QuerySet:
-    """Return the dispatchers of a governance centre (role centre on the centre's region)."""
-    from pingan.accounts.models import User
-
-    if centre is None:
-        return User.objects.none()
-    return User.objects.filter(
-        is_active=True, memberships__role=Role.CENTER, memberships__region_id=centre.region_id
-    ).distinct()
-
-
-def grid_staff(grid_id) -> QuerySet:
-    """Return the grid's staff accounts (grid memberships and team members with accounts)."""
-    from pingan.accounts.models import User
-
-    if not grid_id:
-        return User.objects.none()
-    return User.objects.filter(
-        Q(memberships__role__in=GRID_STAFF_ROLES, memberships__grid_id=grid_id)
-        | Q(grid_teams__grid_id=grid_id),
-        is_active=True,
-    ).distinct()
-
-
 def _load_system_users() -> frozenset[int]:
     from pingan.events.models import IntakeSystem
 
@@ -277,9 +170,9 @@ def intake_channels(user) -> list[str]:
         return []
     if intake_system_of(user) is not None:
         return [C.SYSTEM]
-    access = access_for(user)
+    access = scope_for(user)
     channels: list[str] = []
-    if access.grid_ids:
+    if access.staff_grid_ids:
         channels.append(C.GRID_WORKER)
     if access.everything or access.centre_paths:
         channels += [C.HOTLINE, C.ONE_KEY_CALL, C.APPEAL_BOX, C.CENTRE]

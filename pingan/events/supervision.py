@@ -1,26 +1,29 @@
 """Deadline hooks of events: warnings, overdue flags, accountability, automatic supervision.
 
-Kinds of event deadlines: ``sign`` and ``resolve`` (the department's), ``verify`` (the grid's),
-and ``yellow``/``red``: opened when an event goes overdue, they raise its supervision grade
-(普通督办 at the deadline, 黄牌 after ``PINGAN_SUPERVISION_YELLOW_HOURS``, 红牌 after
-``PINGAN_SUPERVISION_RED_HOURS``). The sweep fires each once, so a worker that was down
-catches up in order.
+Kinds of event deadlines (``DeadlineKind``): ``sign`` and ``resolve`` (the department's),
+``verify`` (the grid's), and the supervision ladder's ``yellow``/``red``
+(``pingan.workflow.supervision``): a missed department deadline puts the event under 普通督办
+at once, 黄牌 after ``PINGAN_SUPERVISION_YELLOW_HOURS`` and 红牌 after
+``PINGAN_SUPERVISION_RED_HOURS``. The sweep fires each once, so a worker that was down catches
+up in order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pingan.events import queries
-from pingan.events.models import Event
+from pingan.accounts import recipients
+from pingan.events.models import DeadlineKind, Event
+from pingan.events.services import HANDLER, LADDER, record_accountability
+from pingan.events.services.base import log_entry
+from pingan.notify.services import tell
 from pingan.workflow import deadlines
 from pingan.workflow.models import Deadline
 
-HANDLER = "events.event"
-DEPARTMENT_KINDS = ("sign", "resolve")
+DEPARTMENT_KINDS = (DeadlineKind.SIGN, DeadlineKind.RESOLVE)
 
 
 def _events(rows: list[Deadline]) -> dict[int, Event]:
@@ -28,10 +31,12 @@ def _events(rows: list[Deadline]) -> dict[int, Event]:
     return Event.objects.select_related("department", "centre", "category").in_bulk(ids)
 
 
+def _local(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
 def on_warning(rows: list[Deadline]) -> None:
     """Tell the department (sign, resolve) or the grid (verify) that a deadline is near."""
-    from pingan.events.services import _tell
-
     events = _events(rows)
     for deadline in rows:
         event = events.get(deadline.object_id)
@@ -39,101 +44,65 @@ def on_warning(rows: list[Deadline]) -> None:
             continue
         note = _("Due %(due)s") % {"due": _local(deadline.due_at)}
         if deadline.kind in DEPARTMENT_KINDS and event.department_id:
-            _tell(
+            tell(
                 event,
                 "warning",
-                users=queries.department_handlers([event.department_id]),
+                users=recipients.department_handlers([event.department_id]),
                 units=[event.department],
                 note=note,
             )
-        elif deadline.kind == "verify":
-            _tell(event, "warning", users=queries.grid_staff(event.grid_id), note=note)
-
-
-def _local(moment: dt.datetime) -> str:
-    from django.utils import timezone
-
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+        elif deadline.kind == DeadlineKind.VERIFY:
+            tell(event, "warning", users=recipients.grid_staff(event.grid_id), note=note)
 
 
 def on_overdue(rows: list[Deadline]) -> None:
     """Flag overdue events, hold the miss against the department, raise supervision."""
-    from pingan.events.services import _log, _tell, raise_supervision, record_accountability
-
     events = _events(rows)
-    yellow = float(settings.PINGAN_SUPERVISION_YELLOW_HOURS)
-    red = float(settings.PINGAN_SUPERVISION_RED_HOURS)
     for deadline in rows:
         event = events.get(deadline.object_id)
         if event is None or not event.is_open:
             continue
         if deadline.kind in DEPARTMENT_KINDS:
-            record_accountability(event, deadline.kind, deadline.due_at)
-            if event.overdue_since is None:
-                event.overdue_since = deadline.due_at
-                event.save(update_fields=["overdue_since", "updated_at"])
-            _log(
-                event,
-                "overdue",
-                None,
-                department=event.department,
-                data={"kind": deadline.kind, "due_at": deadline.due_at.isoformat()},
-            )
-            note = _("Deadline was %(due)s") % {"due": _local(deadline.due_at)}
-            _tell(
+            _missed(event, deadline)
+        elif LADDER.fired(event, deadline):
+            continue
+        elif deadline.kind == DeadlineKind.VERIFY:
+            tell(
                 event,
                 "overdue",
                 users=[
-                    *queries.department_handlers([event.department_id]),
-                    *queries.centre_staff(event.centre),
+                    *recipients.grid_staff(event.grid_id),
+                    *recipients.centre_staff(event.centre),
                 ],
-                units=[event.department],
-                note=note,
-            )
-            if Event.SUPERVISION_ORDER[event.supervision] < 1:
-                raise_supervision(event, Event.Supervision.NORMAL, note=note, automatic=True)
-            if not deadlines.open_deadlines(event, "yellow").exists() and (
-                Event.SUPERVISION_ORDER[event.supervision] < 2
-            ):
-                deadlines.open_deadline(
-                    event,
-                    kind="yellow",
-                    handler=HANDLER,
-                    start=deadline.due_at,
-                    due_at=deadline.due_at + dt.timedelta(hours=yellow),
-                    warn_fraction=1,
-                )
-        elif deadline.kind == "yellow":
-            if Event.SUPERVISION_ORDER[event.supervision] < 2:
-                raise_supervision(
-                    event,
-                    Event.Supervision.YELLOW,
-                    automatic=True,
-                    note=_("Overdue for %(h)g hours") % {"h": yellow},
-                )
-            deadlines.open_deadline(
-                event,
-                kind="red",
-                handler=HANDLER,
-                start=deadline.due_at,
-                due_at=deadline.due_at + dt.timedelta(hours=max(red - yellow, 0)),
-                warn_fraction=1,
-            )
-        elif deadline.kind == "red":
-            if Event.SUPERVISION_ORDER[event.supervision] < 3:
-                raise_supervision(
-                    event,
-                    Event.Supervision.RED,
-                    automatic=True,
-                    note=_("Overdue for %(h)g hours") % {"h": red},
-                )
-        elif deadline.kind == "verify":
-            _tell(
-                event,
-                "overdue",
-                users=[*queries.grid_staff(event.grid_id), *queries.centre_staff(event.centre)],
                 note=_("Verification was due %(due)s") % {"due": _local(deadline.due_at)},
             )
+
+
+def _missed(event: Event, deadline: Deadline) -> None:
+    """A department missed its deadline: hold it against them, flag, tell, supervise."""
+    record_accountability(event, deadline.kind, deadline.due_at)
+    if event.overdue_since is None:
+        event.overdue_since = deadline.due_at
+        event.save(update_fields=["overdue_since", "updated_at"])
+    log_entry(
+        event,
+        "overdue",
+        None,
+        department=event.department,
+        data={"kind": deadline.kind, "due_at": deadline.due_at.isoformat()},
+    )
+    note = _("Deadline was %(due)s") % {"due": _local(deadline.due_at)}
+    tell(
+        event,
+        "overdue",
+        users=[
+            *recipients.department_handlers([event.department_id]),
+            *recipients.centre_staff(event.centre),
+        ],
+        units=[event.department],
+        note=note,
+    )
+    LADDER.missed(event, deadline.due_at, note)
 
 
 def register_hooks() -> None:

@@ -460,7 +460,7 @@ def centre_staff_group() -> Group:
         for verb in ("view", "add", "change", "delete")
         for model in ("category", "routingrule", "keywordrule", "intakesystem", "callterminal")
     ]
-    event_permissions.append("events.view_accountabilityrecord")
+    event_permissions.append("workflow.view_accountabilityrecord")
     perms = []
     for dotted in [*CENTRE_STAFF_PERMISSIONS, *event_permissions]:
         app_label, codename = dotted.split(".")

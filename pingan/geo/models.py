@@ -333,3 +333,52 @@ class GridMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.get_role_display()}）"
+
+
+class Place(models.Model):
+    """Where a case lies: its village or township, its grid, and the copies scope relies on.
+
+    Every per-county case model (events, basic data, disputes, care…) inherits these fields.
+    ``path`` (the region's path) makes a subtree a prefix query; ``county_code`` is the key a
+    province-wide install distributes rows by. :meth:`save` fills both from the region (and the
+    region from the grid when only the grid is given) whenever the place is saved.
+    """
+
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("village or township"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    grid = models.ForeignKey(
+        Grid,
+        verbose_name=_("grid"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    path = models.CharField(_("path"), max_length=120, db_index=True, editable=False)
+    county_code = models.CharField(_("county code"), max_length=6, editable=False)
+
+    # The fields a save must write whenever the region or the grid changes.
+    PLACE_FIELDS = ("region", "grid", "path", "county_code")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"region", "grid"}.intersection(update_fields):
+            self.fill_place()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "path", "county_code"}
+        super().save(*args, **kwargs)
+
+    def fill_place(self) -> None:
+        """Copy the region's path and county code (the grid's region when none is given)."""
+        if self.grid_id and not self.region_id:
+            self.region_id = self.grid.region_id
+        region = self.region
+        self.path = region.path
+        self.county_code = region.county_code

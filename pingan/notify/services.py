@@ -1,16 +1,21 @@
 """Every state change of notifications: send a message, mark read, retry a delivery.
 
-``notify()`` is what other apps call. It writes the inbox rows and the pending deliveries in the
-caller's transaction (inside a savepoint, so a database error here cannot poison the caller's
-transaction), and queues the sending only after the commit: a broken robot or mail server can
-make a delivery fail, never the business action that caused it.
+``tell(item, headline, …)`` is what workflows call to tell people about one of their items; it
+renders the workflow's notice (``notify/<notice_template>.txt``) and goes through ``notify()``,
+which any app may call for other messages. ``notify()`` writes the inbox rows and the pending
+deliveries in the caller's transaction (inside a savepoint, so a database error here cannot
+poison the caller's transaction), and queues the sending only after the commit: a broken robot
+or mail server can make a delivery fail, never the business action that caused it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import partial
+from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.db.models import Q
@@ -18,6 +23,7 @@ from django.template import Context, engines
 from django.utils import timezone, translation
 
 from pingan.core.cache import TableCache
+from pingan.core.transitions import workflow_for
 from pingan.notify.channels import absolute_url
 from pingan.notify.models import Channel, Delivery, Notification
 
@@ -85,15 +91,17 @@ def notify(
     """
     grid_ids, department_ids = _split_units(units)
     recipients = {user.pk: user for user in users if user is not None and user.is_active}
-    link = absolute_url(url)
-    title, body = render_message(template, {"url": link, **context})
-    payload = {"title": title, "body": body, "url": link}
     user_owners, grid_owners, department_owners = OWNERS.get()
     has_channels = bool(
         user_owners.intersection(recipients)
         or grid_owners.intersection(grid_ids)
         or department_owners.intersection(department_ids)
     )
+    if not recipients and not has_channels:
+        return []  # nobody to tell: units without a channel of their own
+    link = absolute_url(url)
+    title, body = render_message(template, {"url": link, **context})
+    payload = {"title": title, "body": body, "url": link}
     try:
         with transaction.atomic(savepoint=savepoint):
             notifications = Notification.objects.bulk_create(
@@ -137,6 +145,86 @@ def notify(
         return []
     queue_deliveries([d.pk for d in deliveries])
     return notifications
+
+
+_held = threading.local()
+
+
+@contextmanager
+def held() -> Iterator[list]:
+    """Hold what :func:`tell` is asked to send inside the block; send it with :func:`send_held`.
+
+    Intake numbers a new item last (so the number's row lock is held as briefly as possible);
+    messages held until then carry the number.
+    """
+    _held.messages = []
+    try:
+        yield _held.messages
+    finally:
+        _held.messages = None
+
+
+def send_held(messages: list) -> None:
+    """Send held messages, all in one savepoint: a failure loses them, never the caller's work."""
+    if not messages:
+        return
+    with transaction.atomic():
+        for item, headline, kwargs in messages:
+            tell(item, headline, **kwargs, savepoint=False)
+
+
+def tell(
+    item: Any,
+    headline: str,
+    *,
+    users: Iterable = (),
+    units: Iterable = (),
+    note: str = "",
+    acting_user=None,
+    savepoint: bool = True,
+) -> None:
+    """Tell ``users`` (never the actor) and ``units`` (their group robots) about ``item``.
+
+    ``headline`` names the notice in the item's workflow: a move's headline or one of the
+    workflow's own (``Workflow.headline``). The message shows the item, its status, its
+    department (if it has one) and ``note``, with a link to the item; it is delivered after
+    the commit, and a failure to store it never undoes the caller's work.
+    """
+    pending = getattr(_held, "messages", None)
+    if pending is not None:
+        pending.append(
+            (
+                item,
+                headline,
+                {
+                    "users": list(users),
+                    "units": list(units),
+                    "note": note,
+                    "acting_user": acting_user,
+                },
+            )
+        )
+        return
+    recipients = [u for u in users if u is not None and u != acting_user]
+    units = [u for u in units if u is not None]
+    if not recipients and not units:
+        return
+    workflow = workflow_for(item)
+    notify(
+        users=recipients,
+        units=units,
+        template=workflow.notice_template,
+        context={
+            "headline": workflow.headline(headline),
+            "item": item,
+            "status": item.get_status_display(),
+            "department": getattr(item, "department", None),
+            "note": note,
+        },
+        url=item.get_absolute_url(),
+        acting_user=acting_user,
+        savepoint=savepoint,
+    )
 
 
 def send_test_message(channels: Iterable[Channel], *, acting_user=None) -> list[Delivery]:

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pingan.events.queries import access_for
+from pingan.accounts.scope import scope_for
 from pingan.geo.models import Grid
 from pingan.people.models import House, Household, HouseholdGroup, Organization, Resident
 
@@ -32,10 +32,10 @@ RECORD_KINDS: dict[str, type[Model]] = {
 
 def grids_in_scope(user) -> QuerySet:
     """Return the grids where ``user`` may collect basic data: their grids, or their regions'."""
-    access = access_for(user)
+    access = scope_for(user)
     if access.everything:
         return Grid.objects.all()
-    q = Q(id__in=access.grid_ids) if access.grid_ids else Q()
+    q = Q(id__in=access.staff_grid_ids) if access.staff_grid_ids else Q()
     for path in access.centre_paths:
         q |= Q(path__startswith=path)
     return Grid.objects.filter(q) if q else Grid.objects.none()
@@ -48,8 +48,8 @@ def grid_choices(user) -> QuerySet:
 
 def may_collect(user) -> bool:
     """Return whether ``user`` is centre or grid staff (the people who keep basic data)."""
-    access = access_for(user)
-    return access.everything or bool(access.centre_paths) or bool(access.grid_ids)
+    access = scope_for(user)
+    return access.everything or bool(access.centre_paths) or bool(access.staff_grid_ids)
 
 
 def get_resident_for_user(user, pk: int) -> Resident:

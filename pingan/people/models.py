@@ -22,6 +22,7 @@ from django.utils.translation import pgettext_lazy
 
 from pingan.core import crypto
 from pingan.core.fields import NaturalSortKeyField
+from pingan.geo.models import Place
 from pingan.people import idnumber, uscc
 
 
@@ -32,39 +33,22 @@ class PeopleQuerySet(models.QuerySet):
         Centre staff and administrators see their regions; grid staff (chief, worker, police)
         their grids. Leaders, departments and residents see no one's personal records here.
         """
-        from pingan.events.queries import access_for
+        from pingan.accounts.scope import scope_for
 
-        access = access_for(user)
+        access = scope_for(user)
         if access.everything:
             return self
         q = Q()
         for path in access.centre_paths:
             q |= Q(path__startswith=path)
-        if access.grid_ids:
-            q |= Q(grid_id__in=access.grid_ids)
+        if access.staff_grid_ids:
+            q |= Q(grid_id__in=access.staff_grid_ids)
         return self.filter(q) if q else self.none()
 
 
-class Collected(models.Model):
+class Collected(Place):
     """Where a record lies (for scoping) and who collected and last verified it (信息格中采)."""
 
-    region = models.ForeignKey(
-        "geo.Region",
-        verbose_name=_("village or township"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    grid = models.ForeignKey(
-        "geo.Grid",
-        verbose_name=_("grid"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    # The region path and county code, copied for subtree queries and per-county sharding.
-    path = models.CharField(_("path"), max_length=120, db_index=True, editable=False)
-    county_code = models.CharField(_("county code"), max_length=6, editable=False)
     collected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("collected by"),
@@ -89,17 +73,6 @@ class Collected(models.Model):
 
     class Meta:
         abstract = True
-
-    def save(self, *args, **kwargs) -> None:
-        if self.grid_id and not self.region_id:
-            self.region_id = self.grid.region_id
-        region = self.region
-        self.path = region.path
-        self.county_code = region.county_code
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "path", "county_code"}
-        super().save(*args, **kwargs)
 
 
 def normalise_address(*parts: str) -> str:

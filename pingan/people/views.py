@@ -115,9 +115,9 @@ def _detail(request: HttpRequest, resident: Resident, *, revealed=None, form=Non
 
 def _access_log(user, resident: Resident) -> list | None:
     """Return who looked at the record and who revealed what (admins and its centre), or None."""
-    from pingan.events.queries import access_for
+    from pingan.accounts.scope import scope_for
 
-    access = access_for(user)
+    access = scope_for(user)
     if not (access.everything or access.covers(resident.path, access.centre_paths)):
         return None
     looks = [

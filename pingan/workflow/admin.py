@@ -1,11 +1,13 @@
-"""Admin pages: deadlines (read-mostly, to see what fired when) and reminders."""
+"""Admin pages: deadlines (read-mostly, to see what fired when), accountability records
+(read-only, scoped) and reminders."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from pingan.workflow.models import Deadline, Reminder
+from pingan.accounts.admin import ReadOnlyAdmin
+from pingan.workflow.models import AccountabilityRecord, Deadline, Reminder
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -59,6 +61,17 @@ class DeadlineAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         # Deadlines are opened by workflows' services, never by hand.
         return False
+
+
+@admin.register(AccountabilityRecord)
+class AccountabilityRecordAdmin(ReadOnlyAdmin):
+    list_display = ["number", "department", "kind", "due_at", "recorded_at", "county_code"]
+    list_filter = ["kind", "handler", ("department", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["=number", "department__name", "department__code"]
+    date_hierarchy = "recorded_at"
+    list_select_related = ["department"]
+    fields = ["number", "department", "kind", "due_at", "recorded_at", "county_code", "note"]
+    readonly_fields = fields
 
 
 @admin.register(Reminder)

@@ -111,7 +111,7 @@ def compute_warn_at(
     line = _line_unit(Unit(unit))
     if line == Unit.NATURAL_HOURS:
         return min(start + (due_at - start) * fraction, due_at)
-    calendar = calendar or sla.Calendar.load()
+    calendar = calendar or sla.calendar()
     running = sla.elapsed(start, due_at, line, calendar=calendar)
     return min(sla.add(start, running * fraction, line, calendar=calendar), due_at)
 
@@ -141,7 +141,8 @@ def open_deadline(
     ``replace=False`` skips looking for one: for an item created in the same transaction.
 
     Give either ``due_at`` or ``amount`` and ``unit`` (computed with the SLA clock from ``start``,
-    default now). The warning comes at ``warn_fraction`` (default the setting
+    default now; on the stored working calendar, ``sla.calendar()``, unless ``calendar`` is
+    given). The warning comes at ``warn_fraction`` (default the setting
     ``PINGAN_DEADLINE_WARN_FRACTION``) of the running time. ``county_code`` defaults to the
     item's ``county_code`` attribute, if it has one.
     """
@@ -151,7 +152,7 @@ def open_deadline(
     if (due_at is None) == (amount is None):
         raise ValueError("give either due_at or amount (with unit)")
     if unit.is_working and calendar is None:
-        calendar = sla.Calendar.load()
+        calendar = sla.calendar()
     if due_at is None:
         due_at = sla.add(start, amount, unit, calendar=calendar)
     elif timezone.is_naive(due_at):
@@ -222,7 +223,7 @@ def resume_deadline(item: models.Model, kind: str | None = None) -> list[Deadlin
             open_deadlines(item, kind).filter(paused_at__isnull=False).select_for_update()
         )
         calendar = (
-            sla.Calendar.load() if any(Unit(d.unit).is_working for d in paused) else sla.Calendar()
+            sla.calendar() if any(Unit(d.unit).is_working for d in paused) else sla.Calendar()
         )
         for deadline in paused:
             line = _line_unit(Unit(deadline.unit))

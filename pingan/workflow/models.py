@@ -1,9 +1,14 @@
-"""Deadlines on any workflow item, and reminders (提醒事项), the small workflow that uses them.
+"""Deadlines and accountability on any workflow item, and reminders (提醒事项).
 
 A :class:`Deadline` belongs to one item of any model (a generic foreign key) and to the workflow
 ``handler`` whose hooks the sweep calls (see ``pingan.workflow.deadlines``). It has two
 thresholds: ``warn_at`` (a fraction of the way to the deadline) and ``due_at``. ``warned_at`` and
 ``overdue_at`` record when each hook fired, so each fires exactly once.
+
+An :class:`AccountabilityRecord` holds one missed deadline of any workflow item against the
+department that missed it (追责), keyed as deadlines are, so the cockpit and assessment count
+one table for every workflow. Reminders are the smallest workflow on the kit (see
+``docs/workflows.md``).
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core.sla import Unit
+from pingan.core.timeline import TimelineEntry
 
 
 class Deadline(models.Model):
@@ -99,6 +106,70 @@ class Deadline(models.Model):
         return self.paused_at is not None
 
 
+class AccountabilityRecordQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AccountabilityRecordQuerySet:
+        """Return records of departments the user may see (centres: their region's)."""
+        from pingan.accounts.scope import scope_for
+
+        scope = scope_for(user)
+        return scope.restrict(
+            self, "department__region__path", department_id__in=scope.department_ids
+        )
+
+    def for_item(self, item: models.Model) -> AccountabilityRecordQuerySet:
+        """Return the records of one workflow item."""
+        return self.filter(content_type=ContentType.objects.get_for_model(item), object_id=item.pk)
+
+
+class AccountabilityRecord(models.Model):
+    """A missed deadline of a workflow item held against a department (追责), kept for good."""
+
+    class Kind(models.TextChoices):
+        SIGN = "sign", _("Not signed for in time")
+        RESOLVE = "resolve", _("Not resolved in time")
+
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("item type"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.PositiveBigIntegerField(_("item id"))
+    item = GenericForeignKey("content_type", "object_id")
+    handler = models.CharField(_("workflow"), max_length=64)
+    # The item's human number, so that lists of records need no join to every workflow.
+    number = models.CharField(_("number"), max_length=32, blank=True)
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="accountability_records",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    due_at = models.DateTimeField(_("deadline"))
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    county_code = models.CharField(_("county code"), max_length=6, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    objects = AccountabilityRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("accountability record")
+        verbose_name_plural = _("accountability records")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            models.Index(fields=["department", "recorded_at"], name="accountability_dept_at"),
+            models.Index(fields=["content_type", "object_id"], name="accountability_item"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county_code", "content_type", "object_id", "department", "kind", "due_at"],
+                name="accountability_once_per_miss",
+                violation_error_message=_("This missed deadline is recorded already."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} · {self.number} · {self.get_kind_display()}"
+
+
 class ReminderQuerySet(models.QuerySet):
     def visible_to(self, user) -> ReminderQuerySet:
         """Return the reminders ``user`` may see: their own (superusers: all)."""
@@ -115,9 +186,6 @@ class Reminder(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         DONE = "done", _("Done")
-
-    # The workflow as a diagram: from each status, the actions allowed and where they lead.
-    TRANSITIONS = {Status.OPEN: {"complete": Status.DONE}, Status.DONE: {}}
 
     title = models.CharField(_("title"), max_length=200)
     note = models.TextField(_("note"), blank=True)
@@ -157,5 +225,15 @@ class Reminder(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("workflow:reminder_detail", args=[self.pk])
 
-    def allowed_actions(self) -> dict[str, str]:
-        return dict(self.TRANSITIONS.get(self.Status(self.status), {}))
+
+class ReminderEntry(TimelineEntry):
+    """One line of a reminder's timeline: created, completed."""
+
+    item_field = "reminder"
+
+    reminder = models.ForeignKey(
+        Reminder, verbose_name=_("reminder"), on_delete=models.CASCADE, related_name="timeline"
+    )
+
+    class Meta(TimelineEntry.Meta):
+        ordering = ["reminder_id", "at", "id"]

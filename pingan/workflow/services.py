@@ -1,9 +1,11 @@
-"""Every state change of a reminder (提醒事项), and the reminder workflow's deadline hooks.
+"""Reminders (提醒事项): the smallest workflow on the kit, and the worked example of
+``docs/workflows.md``.
 
-Reminders are the smallest workflow on the deadline machinery: creating one opens a deadline
-(handler ``workflow.reminder``, kind ``due``); completing it closes the deadline. At the warning
-the owner gets an inbox message; when it is overdue the owner gets another, and so do the group
-robots of the grids and departments the owner works in.
+Its statuses are ``Reminder.Status`` (open → done); its table is :data:`TRANSITIONS`; its roles
+are the owner and administrators; its one handler completes a reminder; its deadline (handler
+``workflow.reminder``, kind ``due``) is opened with the reminder and closed when it is done;
+its notices go to the owner at the warning, and to the owner and the group robots of the
+owner's grids and departments when it is overdue.
 """
 
 from __future__ import annotations
@@ -12,19 +14,64 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from pingan.accounts import recipients
+from pingan.core.transitions import IllegalTransition, Move, Workflow
 from pingan.workflow import deadlines
-from pingan.workflow.models import Deadline, Reminder
+from pingan.workflow.models import Deadline, Reminder, ReminderEntry
+
+__all__ = ["REMINDERS", "IllegalTransition", "complete_reminder", "create_reminder"]
 
 HANDLER = "workflow.reminder"
 KIND = "due"
+S = Reminder.Status
+
+# --- roles and the table ----------------------------------------------------------------------
+
+OWNER = "owner"
+ADMIN = "admin"
 
 
-class IllegalTransition(Exception):
-    """The action is not allowed from the reminder's current status."""
+def roles(user, reminder: Reminder) -> set[str]:
+    """Return the parts ``user`` plays in ``reminder``: its owner, an administrator."""
+    found = set()
+    if getattr(user, "pk", None) and user.pk == reminder.owner_id:
+        found.add(OWNER)
+    if getattr(user, "is_superuser", False):
+        found.add(ADMIN)
+    return found
+
+
+TRANSITIONS = {
+    S.OPEN: {
+        "complete": Move(
+            S.DONE,
+            {OWNER, ADMIN},
+            optional=("note",),
+            label=gettext_lazy("Mark as done"),
+            log_label=gettext_lazy("Completed"),
+            icon="bi-check2",
+            style="success",
+            primary=1,
+        ),
+    },
+    S.DONE: {},
+}
+
+REMINDERS = Workflow(
+    key=HANDLER,
+    model=Reminder,
+    table=TRANSITIONS,
+    roles=roles,
+    timeline=ReminderEntry,
+    entries={"create": gettext_lazy("Created")},
+    lock_related=("owner",),
+)
+
+# --- creating and moving ----------------------------------------------------------------------
 
 
 def create_reminder(
@@ -50,26 +97,27 @@ def create_reminder(
     reminder.full_clean()
     with transaction.atomic():
         reminder.save()
+        REMINDERS.write_entry(reminder, "create", acting_user, to_status=S.OPEN)
         deadlines.open_deadline(
-            reminder, kind=KIND, handler=HANDLER, due_at=due_at, start=timezone.now()
+            reminder, kind=KIND, handler=HANDLER, due_at=due_at, start=timezone.now(), replace=False
         )
     return reminder
 
 
+@REMINDERS.handles("complete")
+def _complete(reminder: Reminder, user, *, before, target, note: str = "", **_fields) -> None:
+    reminder.status = target
+    reminder.completed_at = timezone.now()
+    reminder.save(update_fields=["status", "completed_at"])
+    deadlines.close_deadline(reminder, kind=KIND)
+    REMINDERS.write_entry(
+        reminder, "complete", user, from_status=before, to_status=target, note=note
+    )
+
+
 def complete_reminder(reminder: Reminder, *, acting_user) -> Reminder:
     """Mark the reminder done and close its deadline, so no further hook fires."""
-    with transaction.atomic():
-        reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
-        if acting_user != reminder.owner and not acting_user.is_superuser:
-            raise PermissionDenied(_("Only the person reminded can complete a reminder."))
-        target = reminder.allowed_actions().get("complete")
-        if target is None:
-            raise IllegalTransition(_("This reminder is already done."))
-        reminder.status = target
-        reminder.completed_at = timezone.now()
-        reminder.save(update_fields=["status", "completed_at"])
-        deadlines.close_deadline(reminder, kind=KIND)
-    return reminder
+    return REMINDERS.perform(reminder, "complete", acting_user=acting_user)
 
 
 # --- deadline hooks ------------------------------------------------------------------------
@@ -84,38 +132,6 @@ def _reminders(rows: list[Deadline]) -> dict[int, Reminder]:
         for d in rows
         if d.object_id in found and found[d.object_id].status == Reminder.Status.OPEN
     }
-
-
-def _units_of(users) -> dict[int, list]:
-    """Return the grids and departments whose robots hear about each user's overdue work.
-
-    A member of a grid or a department: that grid or department. A centre dispatcher (role
-    ``center`` on a region): the region's governance centre (综治中心) department. Two queries.
-    """
-    from pingan.accounts.models import Department, Membership, Role
-
-    units: dict[int, list] = {}
-    memberships = list(
-        Membership.objects.filter(user_id__in=users)
-        .filter(Q(grid__isnull=False) | Q(department__isnull=False) | Q(role=Role.CENTER))
-        .select_related("grid", "department")
-        .order_by("pk")
-    )
-    centre_regions = {m.region_id for m in memberships if m.role == Role.CENTER and m.region_id}
-    centres: dict[int, list] = {}
-    if centre_regions:
-        for dept in Department.objects.filter(
-            region_id__in=centre_regions, kind=Department.Kind.CENTER, is_active=True
-        ).order_by("code"):
-            centres.setdefault(dept.region_id, []).append(dept)
-    for m in memberships:
-        found = [m.grid or m.department] if (m.grid_id or m.department_id) else []
-        if m.role == Role.CENTER:
-            found += centres.get(m.region_id, [])
-        for unit in found:
-            if unit not in units.setdefault(m.user_id, []):
-                units[m.user_id].append(unit)
-    return units
 
 
 def _context(reminder: Reminder, deadline: Deadline) -> dict:
@@ -145,7 +161,7 @@ def on_overdue(rows: list[Deadline]) -> None:
     from pingan.notify.services import notify
 
     reminders = _reminders(rows)
-    units = _units_of({r.owner_id for r in reminders.values()})
+    units = recipients.units_of({r.owner_id for r in reminders.values()})
     by_id = {d.pk: d for d in rows}
     for deadline_id, reminder in reminders.items():
         context = _context(reminder, by_id[deadline_id])

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from pingan.accounts.scope import scope_for
 from pingan.events import queries
 from pingan.events.models import Assignment, Event
 
@@ -160,7 +161,7 @@ def event_home_cards(context) -> dict:
     """Show the event work of the signed-in user's roles on the home page."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    access = queries.access_for(user)
+    access = scope_for(user)
     out: dict = {"access": access, "request": request}
     if access.user_id is None:
         return out
@@ -168,8 +169,10 @@ def event_home_cards(context) -> dict:
     if access.everything or access.centre_paths or access.leader_paths:
         out["centre_counts"] = open_counts(visible)
         out["is_centre"] = access.everything or bool(access.centre_paths)
-    if access.grid_ids:
-        out["verify_count"] = visible.filter(status=S.RESOLVED, grid_id__in=access.grid_ids).count()
+    if access.staff_grid_ids:
+        out["verify_count"] = visible.filter(
+            status=S.RESOLVED, grid_id__in=access.staff_grid_ids
+        ).count()
     if access.department_ids:
         out["inbox_counts"] = inbox_counts(user, access.department_ids)
     out["channels"] = queries.intake_channels(user)
@@ -180,7 +183,7 @@ def event_home_cards(context) -> dict:
 def event_nav(context) -> dict[str, bool]:
     """Return which event pages the navigation bar offers the signed-in user."""
     request = context.get("request")
-    access = queries.access_for(getattr(request, "user", None))
+    access = scope_for(getattr(request, "user", None))
     if access.user_id is None:
         return {}
     centre = access.everything or bool(access.centre_paths)
@@ -189,6 +192,6 @@ def event_nav(context) -> dict[str, bool]:
         "mine": True,
         "inbox": bool(access.department_ids),
         "overdue": centre or bool(access.leader_paths),
-        "verify": bool(access.grid_ids),
+        "verify": bool(access.staff_grid_ids),
         "centre": centre,
     }

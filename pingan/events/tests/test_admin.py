@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from pingan.core import crypto
 from pingan.events.models import (
-    AccountabilityRecord,
     CallTerminal,
     Category,
     Event,
@@ -22,6 +21,7 @@ from pingan.events.models import (
 from pingan.events.tests.conftest import GRID02, VILLAGE01, event_in, report
 from pingan.geo.models import Region
 from pingan.workflow.deadlines import sweep
+from pingan.workflow.models import AccountabilityRecord
 
 pytestmark = pytest.mark.django_db
 

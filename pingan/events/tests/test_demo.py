@@ -11,12 +11,12 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from pingan.accounts.scope import scope_for
 from pingan.core.models import NumberSequence
 from pingan.events import queries
 from pingan.events.classify import phrase_matches
 from pingan.events.demo import load_demo_events, load_demo_terminals
 from pingan.events.models import (
-    AccountabilityRecord,
     Assignment,
     CallTerminal,
     Category,
@@ -26,7 +26,7 @@ from pingan.events.models import (
 )
 from pingan.events.transitions import PREVIOUS, TRANSITIONS
 from pingan.workflow import deadlines
-from pingan.workflow.models import Deadline
+from pingan.workflow.models import AccountabilityRecord, Deadline
 
 pytestmark = pytest.mark.django_db
 
@@ -50,14 +50,14 @@ class Walk:
         self.reopened = 0
 
     def roles(self, user) -> set[str]:
-        access = queries.access_for(user)
+        access = scope_for(user)
         e = self.event
         roles = set()
         if access.everything or access.covers(e.path, access.centre_paths):
             roles.add(queries.CENTRE)
         if access.covers(e.path, access.leader_paths):
             roles.add(queries.LEADER)
-        if e.grid_id and e.grid_id in access.grid_ids:
+        if e.grid_id and e.grid_id in access.staff_grid_ids:
             roles.add(queries.GRID)
         if self.lead in access.department_ids:
             roles.add(queries.DEPARTMENT)

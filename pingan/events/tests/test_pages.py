@@ -229,22 +229,18 @@ def test_the_workbench_query_count_does_not_grow_with_the_events(client_as, tab)
     assert _workbench_queries(client, tab) == few
 
 
-def test_the_workbench_pages_without_counting_the_whole_table(client_as, settings):
-    from pingan.events import views
+def test_the_workbench_pages_without_counting_the_whole_table(client_as, monkeypatch):
+    from pingan.events.views import common
 
     for _ in range(3):
         report("grid01")
-    original = views.PAGE_SIZE
-    views.PAGE_SIZE = 2
-    try:
-        client = client_as("center")
-        first = client.get(reverse("events:workbench"), {"tab": "all"})
-        assert first.context["page_obj"].has_next
-        assert first.context["page_obj"].total is None
-        second = client.get(reverse("events:workbench"), {"tab": "all", "page": 2})
-        assert not numbers(first) & numbers(second)
-    finally:
-        views.PAGE_SIZE = original
+    monkeypatch.setattr(common, "PAGE_SIZE", 2)
+    client = client_as("center")
+    first = client.get(reverse("events:workbench"), {"tab": "all"})
+    assert first.context["page_obj"].has_next
+    assert first.context["page_obj"].total is None
+    second = client.get(reverse("events:workbench"), {"tab": "all", "page": 2})
+    assert not numbers(first) & numbers(second)
 
 
 # --- the event page and its moves ----------------------------------------------------------------

@@ -16,7 +16,7 @@ import datetime as dt
 import pytest
 from django.http import Http404
 
-from pingan.events.models import AccountabilityRecord, Event
+from pingan.events.models import Event
 from pingan.events.queries import get_event_for_user
 from pingan.events.tests.conftest import (
     GRID02,
@@ -30,6 +30,7 @@ from pingan.events.tests.conftest import (
     report,
 )
 from pingan.workflow.deadlines import sweep
+from pingan.workflow.models import AccountabilityRecord
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from pingan.events.models import AccountabilityRecord, Event
-from pingan.events.services import HEADLINES
+from pingan.events.models import Event
 from pingan.events.tests.conftest import (
     TRANSPORT,
     event_in,
@@ -21,9 +20,11 @@ from pingan.events.tests.conftest import (
     png_upload,
     report,
 )
+from pingan.events.transitions import WORKFLOW
 from pingan.notify.models import Channel, Delivery, Notification
 from pingan.workflow import deadlines
 from pingan.workflow.deadlines import sweep
+from pingan.workflow.models import AccountabilityRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ S = Event.Status
 def titled(event: Event, headline: str) -> list[str]:
     """Return who received ``event``'s message with ``headline`` (rendered in Chinese)."""
     with translation.override("zh-hans"):
-        text = f"【{HEADLINES[headline]}】{event.number}"
+        text = f"【{WORKFLOW.headline(headline)}】{event.number}"
     return sorted(
         Notification.objects.filter(title__startswith=text).values_list(
             "recipient__username", flat=True
@@ -193,7 +194,7 @@ def test_urging_counts_and_reaches_the_departments_handlers_and_group(robot):
     move(event, "urge", "leader", note="请立即到场处置")
     move(event, "urge", "center", note="再次催办")
     assert event.urge_count == 2
-    assert titled(event, "urged") == ["dept-transport", "dept-transport"]
+    assert titled(event, "urge") == ["dept-transport", "dept-transport"]
     titles = [d.payload["title"] for d in Delivery.objects.filter(channel=robot)]
     assert len([t for t in titles if event.number in t]) == 3  # the dispatch and two urges
     assert [e.actor.username for e in event.timeline.filter(action="urge")] == [
@@ -205,14 +206,14 @@ def test_urging_counts_and_reaches_the_departments_handlers_and_group(robot):
 def test_an_event_waiting_for_dispatch_is_urged_at_the_centre():
     event = report("grid01", category=None, description="这里有点情况，请来看看")
     move(event, "urge", "leader", note="请尽快派遣")
-    assert titled(event, "urged") == ["town01"]
+    assert titled(event, "urge") == ["town01"]
 
 
 def test_supervision_by_hand_is_recorded_and_told_to_the_department():
     event = report()
     move(event, "supervise", "leader", grade=Event.Supervision.RED, note="县领导红牌督办")
     assert event.supervision == Event.Supervision.RED
-    assert titled(event, "supervised") == ["dept-transport"]
+    assert titled(event, "supervise") == ["dept-transport"]
     entry = event.timeline.get(action="supervise")
     assert entry.actor == get_user("leader") and entry.data["automatic"] is False
 

@@ -108,9 +108,9 @@ class _Scope:
     """The grids the importing user may put records in, loaded on first use per code."""
 
     def __init__(self, user) -> None:
-        from pingan.events.queries import access_for
+        from pingan.accounts.scope import scope_for
 
-        self.access = access_for(user)
+        self.access = scope_for(user)
         self.grids: dict[str, Grid | None] = {}
 
     def allows_path(self, path: str, grid_id: int | None) -> bool:
@@ -118,7 +118,7 @@ class _Scope:
         access = self.access
         if access.everything:
             return True
-        if grid_id is not None and grid_id in access.grid_ids:
+        if grid_id is not None and grid_id in access.staff_grid_ids:
             return True
         return any(path.startswith(p) for p in access.centre_paths)
 
