@@ -1,15 +1,15 @@
 """The event ledger (事件台账) as Excel: the same scoped, filtered rows as the workbench.
 
-Rows are streamed from the database (``iterator``) into an openpyxl write-only workbook, so a
-ledger of a year of a county's events never sits in memory as objects. Reporter phones are
+Rows are streamed from the database (``iterator``) into the shared write-only workbook
+(``pingan.core.excel``), so a ledger of a year of a county's events never sits in memory as
+objects. Reporter phones are
 written masked only (ARCHITECTURE rule 6).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -17,16 +17,10 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from pingan.events.filters import TABS, EventFilter
 from pingan.events.models import Event
 
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 # The request parameters that make up an event list's filter (the export repeats them).
 FILTER_KEYS = tuple(EventFilter.Meta.fields)
 CHUNK = 2000
@@ -171,37 +165,6 @@ def event_rows(events: QuerySet[Event]) -> Iterator[list[Any]]:
     """Yield the ledger rows of ``events``, streamed in chunks."""
     for event in ledger_queryset(events).iterator(chunk_size=CHUNK):
         yield event_row(event)
-
-
-def write_workbook(
-    title: str,
-    heading: Sequence[tuple[str, int]],
-    rows: Iterable[Sequence[Any]],
-    *,
-    on_row: Callable[[int], None] | None = None,
-) -> tuple[bytes, int]:
-    """Write ``rows`` under a bold header into one write-only sheet; return (xlsx, row count)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    for index, (_label, width) in enumerate(heading, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    header = []
-    for label, _width in heading:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        header.append(cell)
-    sheet.append(header)
-    count = 0
-    for row in rows:
-        sheet.append(list(row))
-        count += 1
-        if on_row is not None:
-            on_row(count)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue(), count
 
 
 def ledger_filename() -> str:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from pingan.core.excel import write_workbook
 from pingan.core.jobs import JobError, job_function
 from pingan.core.models import Job
 from pingan.events import exports
@@ -36,7 +37,7 @@ def export_events_job(
             if done % 500 == 0:
                 job.progress(95 * done / total if total else 95)
 
-        content, written = exports.write_workbook(
+        content, written = write_workbook(
             _("Events"), exports.columns(), exports.event_rows(events), on_row=on_row
         )
         job.set_result_file(exports.ledger_filename(), content)

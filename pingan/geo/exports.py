@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -12,16 +11,9 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 
+from pingan.core.excel import XLSX_CONTENT_TYPE, write_workbook
 from pingan.geo.models import Grid, Region
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def attachment_header(filename: str, fallback: str) -> str:
@@ -37,25 +29,9 @@ def workbook_response(
     rows: Iterable[Sequence[Any]],
 ) -> HttpResponse:
     """Write ``rows`` under a bold header row into one sheet and return it as a download."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    # Column widths and the frozen header must be set before the first row is written.
-    for index, (_label, width) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    header = []
-    for label, _width in columns:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        sheet.append(list(row))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    content, _count = write_workbook(title, columns, rows)
     stamp = timezone.localdate().strftime("%Y%m%d")
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = attachment_header(
         f"{basename}-{stamp}.xlsx", f"{ascii_basename}-{stamp}.xlsx"
     )

@@ -23,6 +23,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils.translation import gettext as _
 
+from pingan.core.excel import cell_text
 from pingan.geo.models import CODE_LENGTHS, Grid, Region
 
 # Header cells (lower-cased, spaces and underscores removed) accepted for each region column.
@@ -142,17 +143,6 @@ class ImportReport:
 
 
 # --- shared helpers ----------------------------------------------------------------------------
-
-
-def cell_text(value: Any) -> str:
-    """Return a cell or property as text; Excel's 513999.0 becomes "513999"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def normalise_code(code: str) -> str:

@@ -19,9 +19,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pingan.events.exports import write_workbook
+from pingan.core.excel import write_workbook
 from pingan.geo.models import Grid
 from pingan.people.importers import IMPORTERS, Rejection
+from pingan.people.importers.base import rejection_heading
 from pingan.people.importers.groups import KIND_LABELS as GROUP_KIND_LABELS
 from pingan.people.importers.houses import USE_LABELS
 from pingan.people.importers.organizations import KIND_LABELS as ORGANIZATION_KIND_LABELS
@@ -389,7 +390,6 @@ def rejection_workbook(rejected: Sequence[Rejection]) -> bytes:
     The import job writes its report while it runs (``importers.RejectionReport``); this is for
     a list of rejections already in hand.
     """
-    heading = [(_("Row"), 8), (_("Column"), 14), (_("Value"), 24), (_("Reason"), 60)]
     rows = ([r.row, r.column, r.value, r.reason] for r in sorted(rejected, key=lambda r: r.row))
-    content, _count = write_workbook(_("Rejected rows"), heading, rows)
+    content, _count = write_workbook(_("Rejected rows"), rejection_heading(), rows)
     return content

@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pingan.core.excel import write_workbook
 from pingan.core.jobs import JobError, job_function
 from pingan.core.models import Job
 from pingan.geo.jobs import local_copy
@@ -184,7 +185,7 @@ def export_job(
             if done % 1000 == 0:
                 job.progress(min(95, 95 * done / total) if total else 95)
 
-        content, written = exports.write_workbook(
+        content, written = write_workbook(
             str(spec.title), spec.columns(), spec.rows(records), on_row=on_row
         )
         job.set_result_file(exports.export_filename(kind), content)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pingan.core.excel import XLSX_CONTENT_TYPE
 from pingan.core.jobs import start_job
 from pingan.geo.models import Grid
 from pingan.people import exports
@@ -38,7 +39,6 @@ from pingan.people.jobs import (
     import_job_kind,
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 50 * 1024 * 1024
 # Where each kind's list is, for the page's "back" link.
 LIST_URLS = {
@@ -62,7 +62,9 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Excel file (.xlsx)"),
         help_text=gettext_lazy("One record per row, with the headings of the template."),
-        widget=forms.ClearableFileInput({"class": "form-control", "accept": f".xlsx,{XLSX}"}),
+        widget=forms.ClearableFileInput(
+            {"class": "form-control", "accept": f".xlsx,{XLSX_CONTENT_TYPE}"}
+        ),
     )
 
     def clean_kind(self) -> str:
@@ -112,7 +114,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
         .order_by("code")
         .first()
     )
-    response = HttpResponse(exports.template_workbook(kind, grid), content_type=XLSX)
+    response = HttpResponse(exports.template_workbook(kind, grid), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{kind}-template.xlsx"'
     return response
 

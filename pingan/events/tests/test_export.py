@@ -119,3 +119,17 @@ def test_the_job_reapplies_the_scope_of_its_user(client_as, django_capture_on_co
     assert wall.number in exported
     assert housing.department.code == "513999-housing"
     assert housing.number not in exported
+
+
+def test_a_description_that_looks_like_a_formula_is_exported_as_text(
+    client_as, django_capture_on_commit_callbacks
+):
+    text = '=HYPERLINK("http://evil.example","点我")楼道堆放杂物'
+    event = report("grid01", description=text)
+    job, _rows = export(
+        client_as("center"), django_capture_on_commit_callbacks, tab="all", q=event.number
+    )
+    sheet = load_workbook(io.BytesIO(job.result_file.read())).active
+    [row] = [row for row in sheet.iter_rows(min_row=2) if row[0].value == event.number]
+    assert row[2].value == text
+    assert row[2].data_type == "s"  # not "f": Excel shows the text and never evaluates it

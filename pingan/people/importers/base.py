@@ -24,6 +24,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pingan.core.excel import SheetWriter
 from pingan.geo.models import Grid
 from pingan.people.importers.workbook import SeenKeys, _text, open_rows
 
@@ -147,6 +148,11 @@ class _Scope:
         return grid
 
 
+def rejection_heading() -> list[tuple[str, int]]:
+    """Return the rejection report's columns: (heading, width)."""
+    return [(_("Row"), 8), (_("Column"), 14), (_("Value"), 24), (_("Reason"), 60)]
+
+
 class RejectionReport:
     """The rejected rows as an .xlsx (row, column, value, reason), written as they come.
 
@@ -156,38 +162,23 @@ class RejectionReport:
     """
 
     def __init__(self) -> None:
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.utils import get_column_letter
-
-        from pingan.events.exports import HEADER_FILL, HEADER_FONT
-
-        self.count = 0
         self._dir = tempfile.TemporaryDirectory(prefix="pingan-report-")
         self._saved: Path | None = None
-        self._workbook = Workbook(write_only=True)
-        self._sheet = self._workbook.create_sheet(title=_("Rejected rows")[:31])
-        heading = [(_("Row"), 8), (_("Column"), 14), (_("Value"), 24), (_("Reason"), 60)]
-        for index, (_label, width) in enumerate(heading, start=1):
-            self._sheet.column_dimensions[get_column_letter(index)].width = width
-        self._sheet.freeze_panes = "A2"
-        header = []
-        for label, _width in heading:
-            cell = WriteOnlyCell(self._sheet, value=label)
-            cell.font = HEADER_FONT
-            cell.fill = HEADER_FILL
-            header.append(cell)
-        self._sheet.append(header)
+        self._writer = SheetWriter(_("Rejected rows"), rejection_heading())
+
+    @property
+    def count(self) -> int:
+        """Return the number of rejected rows written so far."""
+        return self._writer.count
 
     def add(self, rejection: Rejection) -> None:
         """Append one rejected row to the report."""
-        self._sheet.append([rejection.row, rejection.column, rejection.value, rejection.reason])
-        self.count += 1
+        self._writer.append([rejection.row, rejection.column, rejection.value, rejection.reason])
 
     def _finish(self) -> Path:
         if self._saved is None:
             self._saved = Path(self._dir.name) / "rejected.xlsx"
-            self._workbook.save(self._saved)
+            self._writer.save(self._saved)
         return self._saved
 
     def content(self) -> bytes:

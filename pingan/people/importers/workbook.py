@@ -19,7 +19,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from pingan.geo.importers import cell_text
+from pingan.core.excel import cell_text
 
 # Parameters per SQLite statement of the scratch file (old SQLite builds allow 999).
 _SQLITE_CHUNK = 500

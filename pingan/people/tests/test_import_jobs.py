@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from pingan.core.models import Job
 from pingan.people import idnumber
@@ -216,6 +216,22 @@ def test_only_the_first_rejections_stay_in_memory_the_report_gets_them_all(tmp_p
     assert len(result.rejected) == KEEP_REJECTIONS
     assert [r.row for r in result.rejected] == list(range(2, 2 + KEEP_REJECTIONS))
     assert len(sheet_rows(content)) == 1 + KEEP_REJECTIONS + 25
+
+
+def test_a_rejected_value_that_looks_like_a_formula_stays_text_in_the_report(tmp_path, user):
+    # Text in the uploaded file (openpyxl would write "=…" as a formula, so start with "+").
+    formula = '+HYPERLINK("http://evil.example","点我")'
+    rows = [["王一", ident(1), "", "示范县", formula], ["王二", ident(2), "", "示范县", "@SUM(1)"]]
+    path = write(tmp_path, workbook(header_labels(), rows))
+
+    with RejectionReport() as report:
+        import_residents(path, user=user("center"), report=report)
+        content = report.content()
+
+    sheet = load_workbook(io.BytesIO(content)).active
+    values = [row[2] for row in sheet.iter_rows(min_row=2)]
+    assert [cell.value for cell in values] == [formula, "@SUM(1)"]
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in values)
 
 
 def test_a_ledger_of_ten_thousand_bad_rows_gets_a_full_report_and_its_good_rows_in(tmp_path, user):
