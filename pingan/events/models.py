@@ -884,3 +884,6 @@ class AccountabilityRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} · {self.event.number} · {self.get_kind_display()}"
+
+
+from pingan.events import history  # noqa: E402, F401  (edit history of the rules above)
