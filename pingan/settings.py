@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "simple_history",
     "pingan.core",
     "pingan.geo",
     "pingan.accounts",
@@ -132,6 +133,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After authentication: edits of rules and categories record the acting user.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "pingan.accounts.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -237,6 +240,10 @@ AXES_VERBOSE = False
 PINGAN_REQUIRE_2FA = envbool("PINGAN_REQUIRE_2FA", False)
 PINGAN_2FA_ROLES = envlist("PINGAN_2FA_ROLES", "admin,center")
 OTP_TOTP_ISSUER = env("PINGAN_OTP_ISSUER", "Pingan 平安")
+
+# Edit history of rules and categories (django-simple-history): the admin shows past versions
+# and never saves one back, which would skip the inlines and the checks of the edit pages.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -4,16 +4,25 @@ views of events.
 Events change only through ``pingan.events.services``: their admin pages show, never edit.
 Staff who are not superusers see the rows in their scope (``ScopedAdminMixin``): events through
 ``visible_to``, routing rules and call terminals by region. Accountability records are in the
-workflow admin.
+workflow admin. Categories, routing rules and keyword rules have a history page
+(``HistoryAdmin``): who changed which field from what to what, and when.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q
+from django.http import Http404, HttpResponseNotAllowed
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from pingan.accounts.admin import ReadOnlyAdmin, ScopedAdminMixin, ScopedInlineMixin
 from pingan.accounts.models import Department
@@ -29,6 +38,75 @@ from pingan.events.models import (
     RoutingRule,
 )
 from pingan.geo.models import Region
+
+# --- edit history -----------------------------------------------------------------------------
+
+
+class ReadableChanges(HistoricalRecordContextHelper):
+    """Show a change as people read the form: choice labels, yes/no, "—" for nothing."""
+
+    hidden_fields = frozenset({"created_at", "updated_at"})  # the row's own date says when
+
+    def context_for_delta_changes(self, delta):
+        shown = [c for c in delta.changes if c.field not in self.hidden_fields]
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=shown))
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if value is None or value == "":
+            return "—"
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(field, models.BooleanField):
+            return gettext("Yes") if value else gettext("No")
+        return super().prepare_delta_change_value(change, value)
+
+
+def _valid_id(field: models.Field, value: str):
+    """Return ``value`` as an id of ``field``; a malformed id in a URL answers "not found"."""
+    try:
+        return field.clean(value, None)
+    except ValidationError as exc:
+        raise Http404 from exc
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """An admin whose "history" page lists every version: who, when, each field before → after.
+
+    The history shows and never saves: reverting would skip the inlines, and the library would
+    save an old version even for a user who may only view. A user sees the history of the rows
+    the admin shows them; a deleted row's history needs ``history_in_scope``.
+    """
+
+    object_history_list_template = "admin/events/history_list.html"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableChanges(self.model, historical_record)
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        object_id = _valid_id(self.model._meta.pk, object_id)
+        records = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        if request.user.is_superuser or self.get_queryset(request).filter(pk=object_id).exists():
+            return records
+        if self.model._default_manager.filter(pk=object_id).exists():
+            return records.none()  # the row lives outside the user's scope
+        return records if self.history_in_scope(request, records) else records.none()
+
+    def history_in_scope(self, request, records) -> bool:
+        """Whether a deleted row's history, newest first, may be shown to ``request.user``."""
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        opts = self.model._meta
+        history = getattr(self.model, opts.simple_history_manager_attribute)
+        records = self.get_history_queryset(request, history, opts.pk.attname, unquote(object_id))
+        version_field = records.model._meta.pk
+        if not records.filter(history_id=_valid_id(version_field, version_id)).exists():
+            raise Http404
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
 
 # --- categories -------------------------------------------------------------------------------
 
@@ -55,7 +133,7 @@ class KeywordRuleInline(admin.TabularInline):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(HistoryAdmin):
     list_display = [
         "code",
         "tree_name",
@@ -131,7 +209,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class RoutingRuleAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["category", "region", "department", "is_active", "note", "updated_at"]
     list_filter = [
         "is_active",
@@ -159,9 +237,14 @@ class RoutingRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
             Q(region__in=regions) | Q(region__isnull=True, department__in=departments)
         )
 
+    def history_in_scope(self, request, records) -> bool:
+        # The historical rows carry the same region and department: the same filter fits.
+        last = records[:1].values("pk")
+        return self.visible_queryset(request, records.model.objects.filter(pk__in=last)).exists()
+
 
 @admin.register(KeywordRule)
-class KeywordRuleAdmin(admin.ModelAdmin):
+class KeywordRuleAdmin(HistoryAdmin):
     list_display = ["phrase", "category", "weight", "is_active", "updated_at"]
     list_editable = ["weight", "is_active"]
     list_filter = ["is_active", ("category__parent", admin.RelatedOnlyFieldListFilter)]

@@ -66,7 +66,7 @@ def copy_back(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("events", "0003_ordering_without_join"),
+        ("events", "0004_rule_history"),
         ("geo", "0001_initial"),
         ("workflow", "0002_accountability_records"),
     ]

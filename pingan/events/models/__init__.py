@@ -36,3 +36,6 @@ __all__ = [
     "RoutingRule",
     "attachment_path",
 ]
+
+
+from pingan.events import history  # noqa: E402, F401  (edit history of the rules above)
