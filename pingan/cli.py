@@ -220,11 +220,10 @@ def demo(host: str, port: int, workers: int, *, events: int | None = None) -> in
     from django.conf import settings
     from django.utils.translation import gettext as _
 
-    from pingan.events.demo import demo_event_count, load_demo_events
+    from pingan.core.demo import load_demo as load_demo_data
     from pingan.geo import demo_data
     from pingan.geo.models import Region
     from pingan.notify.demo_robot import ensure_demo_channel
-    from pingan.workflow.demo import load_demo_reminders
 
     _call("migrate", interactive=False, verbosity=0)
     _call("collectstatic", interactive=False, verbosity=0)
@@ -232,15 +231,12 @@ def demo(host: str, port: int, workers: int, *, events: int | None = None) -> in
     county = demo_data.COUNTY_NAME
     if Region.objects.exists():
         print(_("The demo county %(county)s is already loaded.") % {"county": county})
-        # A demo database from before the events module gets its year of events once.
-        added = load_demo_events(demo_event_count())
-        if added:
-            print(_("Added %(count)d demo events.") % {"count": added})
+        # Leave the county as it is; a demo database from before an app gets that app's demo
+        # data once, and every start gets a fresh reminder due within minutes.
+        load_demo_data(sys.stdout, refresh=False)
     else:
         print(_("Loading the demo county %(county)s …") % {"county": county}, flush=True)
         _call("load_demo", verbosity=0)
-    # A fresh reminder on every start, so each demo shows a deadline passing within minutes.
-    load_demo_reminders()
     if settings.PINGAN_DEMO_ROBOT:
         ensure_demo_channel(settings.PINGAN_SITE_URL)
     accounts = [(account[0], account[2]) for account in demo_data.DEMO_ACCOUNTS]

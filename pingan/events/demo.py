@@ -1,5 +1,9 @@
 """Demo data for events: routing rules, one-key call terminals, and a year of demo events.
 
+``load_demo()`` is events' demo loader (``pingan.core.demo``): it runs after the demo county,
+its accounts (``pingan.geo.demo``) and workflow's demo reminder, and loads the taxonomy, the
+routing rules, the centre staff's admin rights over them, and the demo events.
+
 ``load_demo_events()`` writes about 3,000 events over the last twelve months. Each event's life
 is a story (``demo_stories``: what happens, in whose words from ``demo_texts``) played move by
 move on a ``demo_world.Story``: a move must be in
@@ -25,6 +29,7 @@ import datetime as dt
 import io
 import logging
 import random
+from typing import TextIO
 
 import shapely
 from django.conf import settings
@@ -36,6 +41,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone, translation
 
 from pingan.accounts.models import Department, User
+from pingan.core.demo import demo_loader
 from pingan.core.models import NumberSequence
 from pingan.events.demo_stories import Teller, draw_plan
 from pingan.events.demo_world import PERSONAS, Story, World
@@ -53,6 +59,7 @@ from pingan.events.models import (
 from pingan.events.services import HANDLER, NUMBER_PREFIX
 from pingan.events.taxonomy import default_routes
 from pingan.geo import demo_data as data
+from pingan.geo.demo import set_centre_staff_permissions
 from pingan.geo.geometry import parse_polygon
 from pingan.geo.models import Grid, Region
 from pingan.workflow.models import AccountabilityRecord, Deadline
@@ -61,6 +68,12 @@ logger = logging.getLogger(__name__)
 
 DEMO_EVENT_COUNT = 3000
 DEMO_SEED = 2026
+# What the county centre's staff may do in the admin: keep their routing data.
+CENTRE_STAFF_PERMISSIONS = [
+    f"events.{verb}_{model}"
+    for verb in ("view", "add", "change", "delete")
+    for model in ("category", "routingrule", "keywordrule", "intakesystem", "callterminal")
+]
 
 
 def load_demo_routing() -> int:
@@ -157,6 +170,22 @@ def load_demo_terminals() -> list[CallTerminal]:
 
 
 # --- loading ----------------------------------------------------------------------------------
+
+
+@demo_loader(order=40)
+def load_demo(stdout: TextIO | None = None) -> None:
+    """Load the taxonomy, the demo routing rules and rights, and (once) a year of demo events."""
+    # The taxonomy comes with a migration; a test that flushed the database removed it.
+    from pingan.events.models import KeywordRule
+    from pingan.events.taxonomy import load_taxonomy
+
+    load_taxonomy(Category, KeywordRule)
+    load_demo_routing()
+    set_centre_staff_permissions(CENTRE_STAFF_PERMISSIONS)
+    # A year of events (once: nothing is added when demo events exist).
+    added = load_demo_events(demo_event_count())
+    if added and stdout is not None:
+        stdout.write(translation.gettext("Added %(count)d demo events.") % {"count": added} + "\n")
 
 
 def demo_event_count() -> int:

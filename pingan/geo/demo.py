@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.models import Department, Membership, User
+from pingan.core.demo import demo_loader
 from pingan.geo import demo_data as data
 from pingan.geo.models import Grid, GridMember, Region
 
@@ -274,8 +276,12 @@ def place_demo_accounts(people: People, grids: list[GridSpec], grid_codes: dict[
             team[i] = people.member(role, full_name, username)
 
 
+@demo_loader(order=10, refreshes=True)
 def load_demo(stdout: TextIO | None = None) -> dict[str, int]:
-    """Create or refresh the demo county and return how many demo rows of each kind exist."""
+    """Create or refresh the demo county and return how many demo rows of each kind exist.
+
+    The first of the demo loaders (``pingan.core.demo``): the apps above seed their own data.
+    """
     with transaction.atomic():
         people = People()
         regions, grid_specs, grid_codes = plan_places(people)
@@ -296,23 +302,6 @@ def load_demo(stdout: TextIO | None = None) -> dict[str, int]:
         }
         users = load_accounts(units, stdout)
         save_teams(grids, grid_specs, users)
-        # A reminder for `center` that falls due two minutes from now shows deadlines at work.
-        from pingan.events.demo import demo_event_count, load_demo_events, load_demo_routing
-        from pingan.workflow.demo import load_demo_reminders
-
-        load_demo_reminders()
-        # The taxonomy comes with a migration; a test that flushed the database removed it.
-        from pingan.events.models import Category, KeywordRule
-        from pingan.events.taxonomy import load_taxonomy
-
-        load_taxonomy(Category, KeywordRule)
-        load_demo_routing()
-        # A year of events (once: nothing is added when demo events exist).
-        load_demo_events(demo_event_count())
-        # Synthetic residents in households (once: nothing is added when demo residents exist).
-        from pingan.people.demo import demo_resident_count, load_demo_people
-
-        load_demo_people(demo_resident_count())
     return counts()
 
 
@@ -454,19 +443,24 @@ CENTRE_STAFF_PERMISSIONS = [
 def centre_staff_group() -> Group:
     """Return the demo group that lets the county centre manage grids in the admin."""
     group, _created = Group.objects.get_or_create(name=data.CENTRE_STAFF_GROUP)
-    # Events (issue 4): the centre keeps its routing data; accountability records are read-only.
-    event_permissions = [
-        f"events.{verb}_{model}"
-        for verb in ("view", "add", "change", "delete")
-        for model in ("category", "routingrule", "keywordrule", "intakesystem", "callterminal")
-    ]
-    event_permissions.append("workflow.view_accountabilityrecord")
-    perms = []
-    for dotted in [*CENTRE_STAFF_PERMISSIONS, *event_permissions]:
-        app_label, codename = dotted.split(".")
-        perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-    group.permissions.set(perms)
+    set_centre_staff_permissions(CENTRE_STAFF_PERMISSIONS)
     return group
+
+
+def set_centre_staff_permissions(permissions: Iterable[str]) -> None:
+    """Make ``permissions`` (``app_label.codename``) the demo centre-staff group's for their apps.
+
+    The group's permissions of apps not named here stay: each app above geo sets its own from
+    its demo loader (events: its routing data), and reloading one app's demo leaves the others'.
+    """
+    group, _created = Group.objects.get_or_create(name=data.CENTRE_STAFF_GROUP)
+    wanted, labels = [], set()
+    for dotted in permissions:
+        app_label, codename = dotted.split(".")
+        wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        labels.add(app_label)
+    others = group.permissions.exclude(content_type__app_label__in=labels)
+    group.permissions.set([*wanted, *others])
 
 
 def save_teams(grids: dict[str, Grid], specs: list[GridSpec], users: dict[str, User]) -> None:

@@ -8,6 +8,8 @@ fictional county codes (``513999``…), phones start ``19900`` and credit codes 
 code. Rows are built in memory and written with ``bulk_create`` (``save()`` does not run, so the
 path, county code and normalised address are computed here). Personal numbers are stored only
 encrypted, hashed and masked, through ``Resident.set_id_number`` / ``set_phone``.
+
+``load_demo()`` is people's demo loader (``pingan.core.demo``), run after the demo county.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import datetime as dt
 import json
 import random
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pingan.core import crypto
+from pingan.core.demo import demo_loader
 from pingan.geo import demo_data as data
 from pingan.geo.models import Grid, Region
 from pingan.people import idnumber, uscc
@@ -423,6 +428,14 @@ def quotas(places: list[Place], count: int) -> list[int]:
     weights = [max(place.grid.households, 1) for place in places]
     total = sum(weights)
     return [max(3, round(count * weight / total)) for weight in weights]
+
+
+@demo_loader(order=50)
+def load_demo(stdout: TextIO | None = None) -> None:
+    """Add the synthetic residents (once: nothing is added when demo residents exist)."""
+    added = load_demo_people(demo_resident_count())
+    if added and stdout is not None:
+        stdout.write(_("Added %(count)d demo residents.") % {"count": added} + "\n")
 
 
 def demo_resident_count() -> int:

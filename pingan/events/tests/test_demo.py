@@ -312,7 +312,7 @@ def test_the_demo_call_terminals_are_ten_elderly_residents_in_their_villages():
 
 
 def test_the_demo_loader_adds_the_configured_number_of_events(settings):
-    from pingan.geo import demo
+    from pingan.core import demo
 
     settings.PINGAN_DEMO_EVENTS = 30
     demo.load_demo()
