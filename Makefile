@@ -44,9 +44,11 @@ static: install $(NODE_STAMP)
 check-browser:
 	@bash scripts/ensure_browser.sh
 
+## lint: ruff, and the layer contracts of ARCHITECTURE.md (import-linter, in pyproject.toml)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

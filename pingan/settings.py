@@ -157,6 +157,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "pingan.core.context_processors.pingan",
+                "pingan.accounts.context_processors.scope",
                 "pingan.notify.context_processors.notifications",
             ],
         },

@@ -72,22 +72,6 @@ def test_the_first_number_of_a_day_rolled_back_is_given_again():
     assert next_number("SJ", DAY) == "SJ-20010314-0001"
 
 
-@pytest.mark.django_db
-def test_an_events_number_uses_the_day_in_asia_shanghai(user):
-    from pingan.events import services
-
-    # 17:30 UTC on 14 March is 01:30 on 15 March in Asia/Shanghai.
-    reported_at = dt.datetime(2001, 3, 14, 17, 30, tzinfo=dt.UTC)
-    event, _created = services.report_event(
-        acting_user=user("grid01"),
-        description="后山挡墙开裂",
-        channel="grid_worker",
-        village="513999001001",
-        reported_at=reported_at,
-    )
-    assert event.number == "SJ-20010315-0001"
-
-
 @pytest.mark.skipif(not ON_POSTGRES, reason="row locks across connections need PostgreSQL")
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_intakes_on_two_connections_never_share_a_number(demo_restored_after_module):

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import translation
 
-from pingan.events.views import Window
+from pingan.core.paging import Window
 
 PAGER = "core/_pager.html"
 

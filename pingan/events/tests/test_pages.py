@@ -230,11 +230,11 @@ def test_the_workbench_query_count_does_not_grow_with_the_events(client_as, tab)
 
 
 def test_the_workbench_pages_without_counting_the_whole_table(client_as, monkeypatch):
-    from pingan.events.views import common
+    from pingan.core import paging
 
     for _ in range(3):
         report("grid01")
-    monkeypatch.setattr(common, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
     client = client_as("center")
     first = client.get(reverse("events:workbench"), {"tab": "all"})
     assert first.context["page_obj"].has_next

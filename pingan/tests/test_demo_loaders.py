@@ -156,8 +156,8 @@ def test_the_centre_staff_group_gets_each_apps_permissions_from_its_loader():
     demo.load_demo()
     permissions = held()
     assert {"geo.change_grid", "core.change_calendarday", "accounts.view_user"} <= permissions
-    assert {"events.change_routingrule", "events.view_accountabilityrecord"} <= permissions
-    assert "events.change_accountabilityrecord" not in permissions
+    assert {"events.change_routingrule", "workflow.view_accountabilityrecord"} <= permissions
+    assert "workflow.change_accountabilityrecord" not in permissions
     # Reloading geo's demo alone keeps what events granted.
     from pingan.geo.demo import load_demo as load_geo_demo
 
