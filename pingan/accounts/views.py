@@ -21,7 +21,6 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -33,6 +32,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from pingan.accounts.forms import DisableTwoFactorForm, LoginForm, TokenForm
 from pingan.accounts.middleware import needs_two_factor
 from pingan.accounts.models import Department, Membership, Role, User
+from pingan.core.views import safe_next
 from pingan.geo.models import Grid, GridMember, Region
 
 # Session keys of a sign-in that passed the password step and waits for the TOTP code.
@@ -55,16 +55,6 @@ def confirmed_device(user) -> TOTPDevice | None:
     if not getattr(user, "pk", None):
         return None
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    """Return the ``next`` parameter if it points into this site, else ``fallback``."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
 
 
 # --- Signing in --------------------------------------------------------------------------------
@@ -194,7 +184,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     required = needs_two_factor(user)
     device = confirmed_device(user)
-    next_url = _safe_next(request, reverse("accounts:home"))
+    next_url = safe_next(request, reverse("accounts:home"))
 
     if device is not None:
         # Enrolled: a session that signed in without the code (e.g. before enrolment

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from pingan.accounts import recipients
 from pingan.events.models import DeadlineKind, Event
 from pingan.events.services import HANDLER, LADDER, record_accountability
-from pingan.events.services.base import log_entry
+from pingan.events.services.base import log_entry, tell_lead
 from pingan.notify.services import tell
 from pingan.workflow import deadlines
 from pingan.workflow.models import Deadline
@@ -43,14 +43,8 @@ def on_warning(rows: list[Deadline]) -> None:
         if event is None or not event.is_open:
             continue
         note = _("Due %(due)s") % {"due": _local(deadline.due_at)}
-        if deadline.kind in DEPARTMENT_KINDS and event.department_id:
-            tell(
-                event,
-                "warning",
-                users=recipients.department_handlers([event.department_id]),
-                units=[event.department],
-                note=note,
-            )
+        if deadline.kind in DEPARTMENT_KINDS:
+            tell_lead(event, "warning", note=note)
         elif deadline.kind == DeadlineKind.VERIFY:
             tell(event, "warning", users=recipients.grid_staff(event.grid_id), note=note)
 

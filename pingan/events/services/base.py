@@ -42,6 +42,22 @@ def reporters(event: Event) -> list:
     return people
 
 
+def tell_lead(
+    event: Event, headline: str, *, note: str = "", acting_user=None, robot: bool = True
+) -> None:
+    """Tell the lead department's handlers (and, with ``robot``, its group robot), if any."""
+    if event.department_id is None:
+        return
+    tell(
+        event,
+        headline,
+        users=recipients.department_handlers([event.department_id]),
+        units=[event.department] if robot else [],
+        note=note,
+        acting_user=acting_user,
+    )
+
+
 def reply(event: Event, state: str) -> str:
     """Return the reply the reporter reads at ``state``: the category's, else the default."""
     text = event.category.reply_for(state) if event.category_id else ""

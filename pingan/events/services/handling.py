@@ -26,6 +26,7 @@ from pingan.events.services.base import (
     reporters,
     save,
     sync_due,
+    tell_lead,
 )
 from pingan.events.services.inputs import (
     as_category,
@@ -174,14 +175,7 @@ def _do_rework(event, user, *, before, target, note="", photos=(), **_f):
     )
     log = log_move(event, "rework", user, before, target, note)
     attachments.store(event, photos, stage="verification", user=user, log=log)
-    tell(
-        event,
-        "rework",
-        users=recipients.department_handlers([event.department_id]),
-        units=[event.department],
-        note=note,
-        acting_user=user,
-    )
+    tell_lead(event, "rework", note=note, acting_user=user)
 
 
 @WORKFLOW.handles("return")
@@ -230,14 +224,7 @@ def _do_suspend(event, user, *, before, target, note="", **_f):
     deadlines.pause_deadline(event)
     save(event, "status", "resume_status")
     log_move(event, "suspend", user, before, target, note)
-    if event.department_id:
-        tell(
-            event,
-            "message",
-            users=recipients.department_handlers([event.department_id]),
-            note=note,
-            acting_user=user,
-        )
+    tell_lead(event, "message", note=note, acting_user=user, robot=False)
 
 
 @WORKFLOW.handles("resume")

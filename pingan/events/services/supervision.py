@@ -15,7 +15,7 @@ from pingan.accounts.scope import scope_for
 from pingan.core.transitions import IllegalTransition
 from pingan.events import routing
 from pingan.events.models import Assignment, Event
-from pingan.events.services.base import HANDLER, log_entry, save
+from pingan.events.services.base import HANDLER, log_entry, save, tell_lead
 from pingan.events.services.inputs import as_department
 from pingan.events.transitions import WORKFLOW
 from pingan.geo.models import Region
@@ -30,10 +30,10 @@ def _do_urge(event, user, *, before, target, note="", **_f):
     save(event, "urge_count")
     log_entry(event, "urge", user, note=note, department=event.department)
     if event.department_id:
-        users, unit = recipients.department_handlers([event.department_id]), event.department
+        tell_lead(event, "urge", note=note, acting_user=user)
     else:
-        users, unit = recipients.centre_staff(event.centre), event.centre
-    tell(event, "urge", users=users, units=[unit], note=note, acting_user=user)
+        staff = recipients.centre_staff(event.centre)
+        tell(event, "urge", users=staff, units=[event.centre], note=note, acting_user=user)
 
 
 def raise_supervision(
@@ -55,15 +55,8 @@ def raise_supervision(
         department=event.department,
         data={"from": old, "to": grade, "automatic": automatic},
     )
-    if event.department_id:
-        tell(
-            event,
-            "supervise",
-            users=recipients.department_handlers([event.department_id]),
-            units=[event.department],
-            note=f"{event.get_supervision_display()} {note}".strip(),
-            acting_user=actor,
-        )
+    note = f"{event.get_supervision_display()} {note}".strip()
+    tell_lead(event, "supervise", note=note, acting_user=actor)
     return True
 
 
@@ -171,14 +164,7 @@ def _do_assist_done(event, user, *, before, target, note="", **_f):
         part.note = (note or "")[:500]
         part.save(update_fields=["done_at", "signed_at", "note"])
         log_entry(event, "assist_done", user, note=note, department=part.department)
-    if event.department_id:
-        tell(
-            event,
-            "message",
-            users=recipients.department_handlers([event.department_id]),
-            note=note,
-            acting_user=user,
-        )
+    tell_lead(event, "message", note=note, acting_user=user, robot=False)
 
 
 # 普通 → 黄牌 → 红牌督办 as events stay overdue: raised by the sweep, with the timeline and notice.

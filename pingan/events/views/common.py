@@ -6,29 +6,19 @@ import math
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from pingan.accounts.scope import Scope
 from pingan.core.paging import PAGE_SIZE, Window, window
+from pingan.core.views import safe_next
 from pingan.events.models import (
     Assignment,
     Event,
 )
 
-__all__ = ["PAGE_SIZE", "Window", "window"]
+__all__ = ["PAGE_SIZE", "Window", "safe_next", "window"]
 
 S = Event.Status
-
-
-def safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
 
 
 def list_queryset(events: QuerySet[Event]) -> QuerySet[Event]:

@@ -10,25 +10,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from pingan.core.jobs import start_job
 from pingan.core.models import Job
+
+# The job set-up of the core tests: media in a temporary folder, a job run at once.
+from pingan.core.tests.test_jobs import _media, start  # noqa: F401
 from pingan.geo.models import Grid
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def start(user, func_path: str, capture, **params) -> Job:
-    with capture(execute=True):
-        job = start_job(
-            kind=func_path, title=f"Test {func_path}", user=user, func_path=func_path, params=params
-        )
-    job.refresh_from_db()
-    return job
 
 
 # --- the grid import from the admin ---------------------------------------------------------------
