@@ -32,7 +32,7 @@ from pingan.people.filters import (
     unverified_before,
 )
 from pingan.people.models import Household, HouseholdMember, Resident
-from pingan.people.views import PAGE_SIZE, _require_collector
+from pingan.people.views.base import PAGE_SIZE, _require_collector
 
 
 @dataclass(frozen=True)

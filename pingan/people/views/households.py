@@ -31,7 +31,7 @@ from pingan.people.forms import (
 )
 from pingan.people.forms_collect import HouseholdEditForm
 from pingan.people.models import Household, HouseholdGroup, HouseholdMember, Resident
-from pingan.people.views import _put_errors, _require_collector
+from pingan.people.views.base import _put_errors, _require_collector
 
 HEAD = HouseholdMember.Relation.HEAD
 # How many residents the "existing resident" search shows.

@@ -34,7 +34,7 @@ from pingan.people.models import (
     Organization,
     Resident,
 )
-from pingan.people.views import PAGE_SIZE, _put_errors, _require_collector
+from pingan.people.views.base import PAGE_SIZE, _put_errors, _require_collector
 
 # How many candidates a picker offers besides the ticked ones.
 PICK_LIMIT = 15

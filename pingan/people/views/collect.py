@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 from pingan.people.filters import grid_choices
 from pingan.people.forms_collect import ADDRESS_FIELDS, HouseForm, OrganizationForm
 from pingan.people.models import House, Organization
-from pingan.people.views import PAGE_SIZE, _require_collector
+from pingan.people.views.base import PAGE_SIZE, _require_collector
 
 
 def _address_search(value: str, prefix: str = "address__") -> Q:
