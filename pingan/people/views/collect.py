@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from pingan.people.filters import grid_choices
-from pingan.people.forms_collect import ADDRESS_FIELDS, HouseForm, OrganizationForm
+from pingan.people.forms.collect import ADDRESS_FIELDS, HouseForm, OrganizationForm
 from pingan.people.models import House, Organization
 from pingan.people.views.base import PAGE_SIZE, _require_collector
 

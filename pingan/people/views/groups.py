@@ -26,7 +26,7 @@ from pingan.people.filters import (
     grid_choices,
     resident_search,
 )
-from pingan.people.forms_groups import GroupForm
+from pingan.people.forms.groups import GroupForm
 from pingan.people.models import (
     Household,
     HouseholdGroup,

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from pingan.people import services
 from pingan.people.filters import ResidentFilter, get_resident_for_user, grid_choices
-from pingan.people.forms import RevealForm
+from pingan.people.forms.residents import RevealForm
 from pingan.people.models import HouseholdMember, Resident
 from pingan.people.views.base import PAGE_SIZE, _put_errors, _require_collector
 

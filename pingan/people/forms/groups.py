@@ -1,7 +1,7 @@
 """The phone form of a 联户 group (十户联防 / 十铺 / 十车): name, kind, grid, head, members.
 
 The head, the member households and the shops are chosen by searching (the page's pickers ask
-``views_groups.group_pick`` for candidates), so the choices are the records the user may see,
+``views.groups.group_pick`` for candidates), so the choices are the records the user may see,
 plus those already in the group: a grid worker can keep the members the centre chose from
 another grid without being able to add any.
 """
@@ -12,7 +12,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from pingan.people.forms import TEXT
+from pingan.people.forms.base import TEXT
 from pingan.people.models import Household, HouseholdGroup, Organization, Resident
 from pingan.people.services import MAX_VEHICLES, vehicle_lines
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pingan.core import crypto
 from pingan.people import uscc
-from pingan.people.forms import TEXT
+from pingan.people.forms.base import TEXT
 from pingan.people.models import Address, House, Household, Organization, normalise_address
 
 SELECT = {"class": "form-select"}
