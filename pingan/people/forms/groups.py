@@ -12,11 +12,9 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from pingan.people.forms.base import TEXT
+from pingan.people.forms.base import SELECT, TEXT, offer_grids
 from pingan.people.models import Household, HouseholdGroup, Organization, Resident
 from pingan.people.services import MAX_VEHICLES, vehicle_lines
-
-SELECT = {"class": "form-select"}
 
 
 def _choices(model, user, kept: Q | None) -> QuerySet:
@@ -75,11 +73,7 @@ class GroupForm(forms.Form):
                 "vehicles": instance.vehicles,
             }
         super().__init__(*args, **kw)
-        self.fields["grid"].queryset = grids
-        first = list(grids[:2])
-        if len(first) == 1:
-            self.fields["grid"].initial = first[0].pk
-            self.fields["grid"].widget = forms.HiddenInput()
+        offer_grids(self.fields["grid"], grids)
         group = instance
         self.fields["head"].queryset = _choices(
             Resident, user, Q(pk=group.head_id) if group and group.head_id else None

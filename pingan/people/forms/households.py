@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pingan.core import crypto
 from pingan.people import idnumber
-from pingan.people.forms.base import TEXT
+from pingan.people.forms.base import TEXT, offer_grids
 from pingan.people.models import HouseholdMember, Resident
 
 MAX_MEMBERS = 8
@@ -35,11 +35,7 @@ class HouseholdForm(forms.Form):
 
     def __init__(self, *args, grids, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = grids
-        first = list(grids[:2])
-        if len(first) == 1:
-            self.fields["grid"].initial = first[0].pk
-            self.fields["grid"].widget = forms.HiddenInput()
+        offer_grids(self.fields["grid"], grids)
 
 
 class MemberForm(forms.Form):
