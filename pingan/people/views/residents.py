@@ -13,7 +13,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,7 +22,7 @@ from pingan.people import services
 from pingan.people.filters import ResidentFilter, get_resident_for_user, grid_choices
 from pingan.people.forms.residents import RevealForm
 from pingan.people.models import HouseholdMember, Resident
-from pingan.people.views.base import PAGE_SIZE, _put_errors, _require_collector
+from pingan.people.views.base import _filtered_page, _put_errors, _require_collector
 
 # What the detail page shows (written to the access log).
 PAGE_FIELDS = [
@@ -54,9 +53,7 @@ def _residents(request: HttpRequest):
 def resident_list(request: HttpRequest) -> HttpResponse:
     """The residents the user may see, searched and filtered, numbers masked."""
     _require_collector(request)
-    filterset = ResidentFilter(request.GET or None, queryset=_residents(request))
-    queryset = filterset.qs if filterset.is_bound else filterset.queryset
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    filterset, page = _filtered_page(request, ResidentFilter, _residents(request))
     return render(
         request,
         "people/list.html",
