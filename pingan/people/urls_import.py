@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from pingan.people import views_import
+from pingan.people.views import imports
 
 urlpatterns = [
-    path("template.xlsx", views_import.import_template, name="import_template"),
-    path("", views_import.import_start, name="import_start"),
-    path("export/", views_import.export_start, name="export_start"),
+    path("template.xlsx", imports.import_template, name="import_template"),
+    path("", imports.import_start, name="import_start"),
+    path("export/", imports.export_start, name="export_start"),
 ]

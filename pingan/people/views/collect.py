@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,9 +19,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from pingan.people.filters import grid_choices
-from pingan.people.forms_collect import ADDRESS_FIELDS, HouseForm, OrganizationForm
+from pingan.people.forms.collect import (
+    ADDRESS_FIELDS,
+    AddressFormMixin,
+    HouseForm,
+    OrganizationForm,
+)
 from pingan.people.models import House, Organization
-from pingan.people.views import PAGE_SIZE, _require_collector
+from pingan.people.views.base import PAGE_SIZE, _require_collector
+
+# What the house and organisation forms put on the record besides its grid and address.
+HOUSE_FIELDS = ("use", "owner_name", "occupier_name", "is_rented", "safety_notes")
+ORGANIZATION_FIELDS = ("name", "credit_code", "kind", "contact_name")
 
 
 def _address_search(value: str, prefix: str = "address__") -> Q:
@@ -91,21 +100,30 @@ def organization_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _placed(
+    form: AddressFormMixin, record: Model | None, model: type[Model], fields, user
+) -> Model:
+    """Return ``record`` (a new ``model`` collected by ``user`` if None), not saved, with the
+    form's grid, its standard address (kept or created) and ``fields`` put on it."""
+    data = form.cleaned_data
+    address = form.address_for(user)
+    if record is None:
+        record = model(collected_by=user, collected_at=timezone.now())
+    record.grid = data["grid"]
+    record.region_id = data["grid"].region_id
+    record.address = address
+    for field in fields:
+        setattr(record, field, data[field])
+    return record
+
+
 def _house_page(request: HttpRequest, house: House | None) -> HttpResponse:
     grids = grid_choices(request.user)
     if request.method == "POST":
         form = HouseForm(request.POST, grids=grids, instance=house)
         if form.is_valid():
-            data = form.cleaned_data
             with transaction.atomic():
-                address = form.address_for(request.user)
-                if house is None:
-                    house = House(collected_by=request.user, collected_at=timezone.now())
-                house.grid = data["grid"]
-                house.region_id = data["grid"].region_id
-                house.address = address
-                for field in ("use", "owner_name", "occupier_name", "is_rented", "safety_notes"):
-                    setattr(house, field, data[field])
+                house = _placed(form, house, House, HOUSE_FIELDS, request.user)
                 house.save()
             messages.success(request, _("House saved."))
             return redirect("people:house_list")
@@ -138,16 +156,9 @@ def _organization_page(request: HttpRequest, organization: Organization | None) 
         if form.is_valid():
             data = form.cleaned_data
             with transaction.atomic():
-                address = form.address_for(request.user)
-                if organization is None:
-                    organization = Organization(
-                        collected_by=request.user, collected_at=timezone.now()
-                    )
-                organization.grid = data["grid"]
-                organization.region_id = data["grid"].region_id
-                organization.address = address
-                for field in ("name", "credit_code", "kind", "contact_name"):
-                    setattr(organization, field, data[field])
+                organization = _placed(
+                    form, organization, Organization, ORGANIZATION_FIELDS, request.user
+                )
                 if data["contact_phone"]:
                     organization.set_contact_phone(data["contact_phone"])
                 organization.save()

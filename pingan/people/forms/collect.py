@@ -14,10 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from pingan.core import crypto
 from pingan.people import uscc
-from pingan.people.forms import TEXT
+from pingan.people.forms.base import SELECT, TEXT, offer_grids
 from pingan.people.models import Address, House, Household, Organization, normalise_address
 
-SELECT = {"class": "form-select"}
 ADDRESS_FIELDS = ["street", "number", "building", "unit", "room"]
 
 
@@ -42,11 +41,7 @@ class AddressFormMixin(forms.Form):
 
     def __init__(self, *args, grids, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = grids
-        first = list(grids[:2])
-        if len(first) == 1:
-            self.fields["grid"].initial = first[0].pk
-            self.fields["grid"].widget = forms.HiddenInput()
+        offer_grids(self.fields["grid"], grids)
 
     def find_address(self) -> tuple[Address | None, str]:
         """Return the kept address matching the cleaned data (or None) and its normalised form."""

@@ -12,8 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Model, Prefetch, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ from pingan.people.filters import (
     grid_choices,
     resident_search,
 )
-from pingan.people.forms_groups import GroupForm
+from pingan.people.forms.groups import GroupForm
 from pingan.people.models import (
     Household,
     HouseholdGroup,
@@ -34,17 +33,10 @@ from pingan.people.models import (
     Organization,
     Resident,
 )
-from pingan.people.views import PAGE_SIZE, _put_errors, _require_collector
+from pingan.people.views.base import HEADS, _filtered_page, _put_errors, _require_collector
 
 # How many candidates a picker offers besides the ticked ones.
 PICK_LIMIT = 15
-HEADS = Prefetch(
-    "memberships",
-    queryset=HouseholdMember.objects.filter(relation=HouseholdMember.Relation.HEAD).select_related(
-        "resident"
-    ),
-    to_attr="heads",
-)
 
 
 @login_required
@@ -62,9 +54,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
         # An aggregate drops Meta.ordering: keep the pages stable.
         .order_by("path", "name_key", "pk")
     )
-    filterset = HouseholdGroupFilter(request.GET or None, queryset=queryset)
-    rows = filterset.qs if filterset.is_bound else filterset.queryset
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    filterset, page = _filtered_page(request, HouseholdGroupFilter, queryset)
     return render(
         request,
         "people/group_list.html",

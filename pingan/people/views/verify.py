@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F, Model, Prefetch, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,8 +31,8 @@ from pingan.people.filters import (
     grids_in_scope,
     unverified_before,
 )
-from pingan.people.models import Household, HouseholdMember, Resident
-from pingan.people.views import PAGE_SIZE, _require_collector
+from pingan.people.models import Household, Resident
+from pingan.people.views.base import HEADS, PAGE_SIZE, _require_collector
 
 
 @dataclass(frozen=True)
@@ -78,15 +78,7 @@ KINDS: dict[str, Kind] = {
     "households": Kind(
         gettext_lazy("Households"),
         "people:household_detail",
-        lambda qs: qs.select_related("grid", "address").prefetch_related(
-            Prefetch(
-                "memberships",
-                queryset=HouseholdMember.objects.filter(
-                    relation=HouseholdMember.Relation.HEAD
-                ).select_related("resident"),
-                to_attr="heads",
-            )
-        ),
+        lambda qs: qs.select_related("grid", "address").prefetch_related(HEADS),
         _household_title,
         lambda h: " · ".join(str(p) for p in (h.number, h.address) if p),
     ),

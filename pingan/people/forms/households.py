@@ -1,5 +1,5 @@
-"""Forms of the basic-data pages: a household with its members (one phone form), the member
-changes of a household (new or existing resident, relation, head), reveal.
+"""Forms of the household pages: a household with its members (one phone form), the member
+changes of a household (new or existing resident, relation, head).
 
 The forms check what they can see in the request; the services in ``services.py`` check again
 under a row lock and have the last word (their errors are put back on these forms' fields).
@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from pingan.core import crypto
 from pingan.people import idnumber
-from pingan.people.models import HouseholdMember, Resident, RevealLog
+from pingan.people.forms.base import TEXT, offer_grids
+from pingan.people.models import HouseholdMember, Resident
 
 MAX_MEMBERS = 8
-TEXT = {"class": "form-control", "autocomplete": "off"}
 
 
 class HouseholdForm(forms.Form):
@@ -35,11 +35,7 @@ class HouseholdForm(forms.Form):
 
     def __init__(self, *args, grids, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = grids
-        first = list(grids[:2])
-        if len(first) == 1:
-            self.fields["grid"].initial = first[0].pk
-            self.fields["grid"].widget = forms.HiddenInput()
+        offer_grids(self.fields["grid"], grids)
 
 
 class MemberForm(forms.Form):
@@ -164,14 +160,3 @@ class ChangeHeadForm(forms.Form):
         if not has_head:
             # Nobody steps down: the field would only confuse.
             del self.fields["former_head_relation"]
-
-
-class RevealForm(forms.Form):
-    field = forms.ChoiceField(
-        label=_("Number"),
-        choices=RevealLog.Field.choices,
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
-    reason = forms.CharField(
-        label=_("Reason"), max_length=200, required=False, widget=forms.TextInput(TEXT)
-    )

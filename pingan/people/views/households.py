@@ -21,7 +21,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pingan.people import services
 from pingan.people.filters import get_household_for_user, grid_choices, resident_search
-from pingan.people.forms import (
+from pingan.people.forms.collect import HouseholdEditForm
+from pingan.people.forms.households import (
     ChangeHeadForm,
     ExistingMemberForm,
     HouseholdForm,
@@ -29,9 +30,8 @@ from pingan.people.forms import (
     NewMemberForm,
     RelationForm,
 )
-from pingan.people.forms_collect import HouseholdEditForm
 from pingan.people.models import Household, HouseholdGroup, HouseholdMember, Resident
-from pingan.people.views import _put_errors, _require_collector
+from pingan.people.views.base import _put_errors, _require_collector
 
 HEAD = HouseholdMember.Relation.HEAD
 # How many residents the "existing resident" search shows.

@@ -1,7 +1,7 @@
 """The phone form of a 联户 group (十户联防 / 十铺 / 十车): name, kind, grid, head, members.
 
 The head, the member households and the shops are chosen by searching (the page's pickers ask
-``views_groups.group_pick`` for candidates), so the choices are the records the user may see,
+``views.groups.group_pick`` for candidates), so the choices are the records the user may see,
 plus those already in the group: a grid worker can keep the members the centre chose from
 another grid without being able to add any.
 """
@@ -12,11 +12,9 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from pingan.people.forms import TEXT
+from pingan.people.forms.base import SELECT, TEXT, offer_grids
 from pingan.people.models import Household, HouseholdGroup, Organization, Resident
 from pingan.people.services import MAX_VEHICLES, vehicle_lines
-
-SELECT = {"class": "form-select"}
 
 
 def _choices(model, user, kept: Q | None) -> QuerySet:
@@ -75,11 +73,7 @@ class GroupForm(forms.Form):
                 "vehicles": instance.vehicles,
             }
         super().__init__(*args, **kw)
-        self.fields["grid"].queryset = grids
-        first = list(grids[:2])
-        if len(first) == 1:
-            self.fields["grid"].initial = first[0].pk
-            self.fields["grid"].widget = forms.HiddenInput()
+        offer_grids(self.fields["grid"], grids)
         group = instance
         self.fields["head"].queryset = _choices(
             Resident, user, Q(pk=group.head_id) if group and group.head_id else None

@@ -1,8 +1,8 @@
 """Pages of basic data (一标三实): the resident list and detail (with reveal and verify).
 
-Households are in ``views_households``, 联户 groups in ``views_groups``, houses and
-organisations in ``views_collect``, the unverified list and the verify action of every kind in
-``views_verify``.
+Households are in ``views.households``, 联户 groups in ``views.groups``, houses and
+organisations in ``views.collect``, the unverified list and the verify action of every kind in
+``views.verify``.
 
 Reads go through ``visible_to`` (outside scope: 404); numbers are shown masked; a plain number
 only through ``services.reveal`` (permission, reason, logged); every detail view is logged.
@@ -13,24 +13,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pingan.people import services
-from pingan.people.filters import (
-    ResidentFilter,
-    get_resident_for_user,
-    grid_choices,
-    may_collect,
-)
-from pingan.people.forms import RevealForm
+from pingan.people.filters import ResidentFilter, get_resident_for_user, grid_choices
+from pingan.people.forms.residents import RevealForm
 from pingan.people.models import HouseholdMember, Resident
+from pingan.people.views.base import _filtered_page, _put_errors, _require_collector
 
-PAGE_SIZE = 50
 # What the detail page shows (written to the access log).
 PAGE_FIELDS = [
     "name",
@@ -48,21 +41,6 @@ PAGE_FIELDS = [
 ]
 
 
-def _require_collector(request: HttpRequest) -> None:
-    if not may_collect(request.user):
-        raise PermissionDenied(_("Basic data is kept by the centre and the grid staff."))
-
-
-def _put_errors(form: Form, error: ValidationError) -> None:
-    """Put a service's errors on the form's fields (the others on the form as a whole)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.message_dict.items():
-        for message in errors:
-            form.add_error(field if field in form.fields else None, message)
-
-
 def _residents(request: HttpRequest):
     return (
         Resident.objects.visible_to(request.user)
@@ -75,9 +53,7 @@ def _residents(request: HttpRequest):
 def resident_list(request: HttpRequest) -> HttpResponse:
     """The residents the user may see, searched and filtered, numbers masked."""
     _require_collector(request)
-    filterset = ResidentFilter(request.GET or None, queryset=_residents(request))
-    queryset = filterset.qs if filterset.is_bound else filterset.queryset
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    filterset, page = _filtered_page(request, ResidentFilter, _residents(request))
     return render(
         request,
         "people/list.html",
