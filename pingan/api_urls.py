@@ -16,6 +16,7 @@ from pingan.people.api import (
     OrganizationViewSet,
     ResidentViewSet,
 )
+from pingan.workflow.api import ReminderViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -29,6 +30,7 @@ router.register("household-groups", HouseholdGroupViewSet, basename="household-g
 router.register("houses", HouseViewSet, basename="house")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("addresses", AddressViewSet, basename="address")
+router.register("reminders", ReminderViewSet, basename="reminder")
 
 urlpatterns = [
     # The contract names the path without a trailing slash; accept both, document one.

@@ -106,6 +106,7 @@ def create_reminder(
 
 @REMINDERS.handles("complete")
 def _complete(reminder: Reminder, user, *, before, target, note: str = "", **_fields) -> None:
+    """Mark the reminder done and close its deadline, so no further hook fires."""
     reminder.status = target
     reminder.completed_at = timezone.now()
     reminder.save(update_fields=["status", "completed_at"])

@@ -446,3 +446,12 @@ def test_summoned_departments_sign_for_and_finish_their_own_part():
     assert event.status == S.SIGNED
     with pytest.raises(ValidationError):
         move(event, "summon", "center", departments=[HOUSING])
+
+
+def test_every_move_of_the_table_has_its_handler_and_its_label():
+    from pingan.events import services  # noqa: F401 - registers the handlers
+    from pingan.events.transitions import WORKFLOW
+
+    names = {name for moves in TRANSITIONS.values() for name in moves}
+    assert names == set(WORKFLOW.handlers)
+    assert all(WORKFLOW.moves[name].label for name in names)
