@@ -62,10 +62,6 @@ class Scope:
     def has_role(self, *roles: str) -> bool:
         return self.everything or bool(self.roles.intersection(roles))
 
-    def covers_path(self, path: str) -> bool:
-        """Return whether a region path lies under one of the scope's regions."""
-        return self.everything or any(path.startswith(p) for p in self.region_paths)
-
     @staticmethod
     def covers(path: str, paths: tuple[str, ...]) -> bool:
         """Return whether ``path`` lies under one of ``paths``."""
@@ -159,9 +155,3 @@ def scope_for(user) -> Scope:
         except AttributeError:  # AnonymousUser-like objects without a __dict__
             pass
     return cached
-
-
-def forget_scope(user) -> None:
-    """Drop the cached scope after the user's memberships changed."""
-    if hasattr(user, "_pingan_scope"):
-        del user._pingan_scope

@@ -83,10 +83,12 @@ def roles_in(user, event) -> frozenset[str]:
     if event.grid_id and event.grid_id in access.staff_grid_ids:
         roles.add(GRID)
     if access.department_ids:
+        from pingan.events.models import Assignment
+
         active = _active_assignments(event)
         for assignment in active:
             if assignment.department_id in access.department_ids:
-                roles.add(DEPARTMENT if assignment.role == "lead" else ASSISTING)
+                roles.add(DEPARTMENT if assignment.role == Assignment.Role.LEAD else ASSISTING)
     if event.reporter_id == access.user_id or _follows(event, access.user_id):
         roles.add(REPORTER)
     return frozenset(roles)

@@ -150,7 +150,7 @@ def on_warning(rows: list[Deadline]) -> None:
     for deadline_id, reminder in _reminders(rows).items():
         context = _context(reminder, by_id[deadline_id])
         notify(
-            users=[reminder.owner],
+            users=recipients.one_user(reminder.owner),
             template="deadline_warning",
             context=context,
             url=context["url"],
@@ -167,7 +167,7 @@ def on_overdue(rows: list[Deadline]) -> None:
     for deadline_id, reminder in reminders.items():
         context = _context(reminder, by_id[deadline_id])
         notify(
-            users=[reminder.owner],
+            users=recipients.one_user(reminder.owner),
             units=units.get(reminder.owner_id, []),
             template="deadline_overdue",
             context=context,

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from pingan.accounts.scope import scope_for
 from pingan.events import queries
-from pingan.events.models import Assignment, Event
+from pingan.events.models import Assignment, DeadlineKind, Event
 
 register = template.Library()
 
@@ -91,9 +91,9 @@ def duration(value) -> str:
 def current_deadline(event: Event) -> tuple[str, dt.datetime | None]:
     """Return the deadline that runs now: ("sign"|"resolve", due) or ("", None)."""
     if event.status == S.DISPATCHED:
-        return "sign", event.sign_due_at
+        return DeadlineKind.SIGN, event.sign_due_at
     if event.status in (S.SIGNED, S.IN_PROGRESS):
-        return "resolve", event.resolve_due_at
+        return DeadlineKind.RESOLVE, event.resolve_due_at
     return "", None
 
 
@@ -110,7 +110,7 @@ def event_deadline(event: Event, now: dt.datetime | None = None) -> dict:
     delta = (due - now).total_seconds()
     info["overdue"] = delta < 0
     info["left"] = format_duration(delta)
-    info["kind_label"] = _("Sign for by") if kind == "sign" else _("Resolve by")
+    info["kind_label"] = _("Sign for by") if kind == DeadlineKind.SIGN else _("Resolve by")
     return info
 
 
