@@ -61,7 +61,7 @@ def prepare() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from pingan.geo import demo
+    from pingan.core import demo
     from pingan.geo import demo_data as data
     from pingan.geo.models import Region
     from pingan.people.models import Household, HouseholdMember, Resident

@@ -69,8 +69,8 @@ def prepare() -> None:
     from django.contrib.contenttypes.models import ContentType
     from django.core.management import call_command
 
+    from pingan.core import demo
     from pingan.events.models import Event
-    from pingan.geo import demo
     from pingan.geo import demo_data as data
     from pingan.geo.models import Region
     from pingan.workflow.models import Deadline

@@ -262,7 +262,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from pingan.geo import demo
+    from pingan.core import demo
     from pingan.geo import demo_data as data
     from pingan.geo.models import Region
 

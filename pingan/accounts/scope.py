@@ -113,23 +113,26 @@ def compute_scope(user) -> Scope:
     grid_region_ids: set[int] = set()
     department_ids: set[int] = set()
     roles: set[str] = set()
-    memberships = Membership.objects.filter(user=user).select_related("region", "grid")
-    for m in memberships:
-        roles.add(m.role)
-        unit = ROLE_UNITS.get(m.role)
-        if unit == "region" and m.region_id:
-            paths.add(m.region.path)
-            if m.role in CENTRE_ROLES:
-                centre.add(m.region.path)
-            elif m.role == Role.LEADER:
-                leader.add(m.region.path)
-        elif unit == "grid" and m.grid_id:
-            grid_ids.add(m.grid_id)
-            grid_region_ids.add(m.grid.region_id)
-            if m.role in GRID_STAFF_ROLES:
-                staff_grids.add(m.grid_id)
-        elif unit == "department" and m.department_id:
-            department_ids.add(m.department_id)
+    # Only the columns the scope needs: no region boundary or grid polygon on every request.
+    memberships = Membership.objects.filter(user=user).values_list(
+        "role", "region_id", "region__path", "grid_id", "grid__region_id", "department_id"
+    )
+    for role, region_id, region_path, grid_id, grid_region_id, department_id in memberships:
+        roles.add(role)
+        unit = ROLE_UNITS.get(role)
+        if unit == "region" and region_id:
+            paths.add(region_path)
+            if role in CENTRE_ROLES:
+                centre.add(region_path)
+            elif role == Role.LEADER:
+                leader.add(region_path)
+        elif unit == "grid" and grid_id:
+            grid_ids.add(grid_id)
+            grid_region_ids.add(grid_region_id)
+            if role in GRID_STAFF_ROLES:
+                staff_grids.add(grid_id)
+        elif unit == "department" and department_id:
+            department_ids.add(department_id)
     return Scope(
         region_paths=_collapse(paths),
         grid_ids=frozenset(grid_ids),
