@@ -6,7 +6,7 @@ routing rules, the centre staff's admin rights over them, and the demo events.
 
 ``load_demo_events()`` writes about 3,000 events over the last twelve months. Each event's life
 is a story (``demo_stories``: what happens, in whose words from ``demo_texts``) played move by
-move on a ``demo_world.Story``: a move must be in
+move on a ``demo_story.Story``: a move must be in
 ``pingan.events.transitions.TRANSITIONS`` for the event's status at that moment, its actor must
 play one of the move's roles (computed as ``queries.roles_in`` does), its guard must hold, and its
 effects are those of ``pingan.events.services``: timeline entries, assignments, requests,
@@ -44,7 +44,8 @@ from pingan.accounts.models import Department, User
 from pingan.core.demo import demo_loader
 from pingan.core.models import NumberSequence
 from pingan.events.demo_stories import Teller, draw_plan
-from pingan.events.demo_world import PERSONAS, Story, World
+from pingan.events.demo_story import Story
+from pingan.events.demo_world import PERSONAS, World
 from pingan.events.models import (
     Assignment,
     Attachment,

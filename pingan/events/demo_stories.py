@@ -2,7 +2,7 @@
 
 :class:`Teller` invents a report (channel, place, category, words, reporter) as
 ``services.report_event`` would store it, then plays its plan on a
-:class:`~pingan.events.demo_world.Story`, whose moves are checked against the table.
+:class:`~pingan.events.demo_story.Story`, whose moves are checked against the table.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.accounts.models import Department, User
+from pingan.events.demo_story import Story
 from pingan.events.demo_texts import (
     APPROVE_NOTES,
     ASSIST_DONE_NOTES,
@@ -47,7 +48,7 @@ from pingan.events.demo_texts import (
     VAGUE_TEXTS,
     VERIFY_NOTES,
 )
-from pingan.events.demo_world import Stop, Story, World
+from pingan.events.demo_world import Stop, World
 from pingan.events.models import (
     Attachment,
     Event,
