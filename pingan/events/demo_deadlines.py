@@ -21,11 +21,13 @@ from django.utils.translation import gettext as _
 
 from pingan.core import sla
 from pingan.events.demo_world import StoryError, World
+from pingan.events.models import DeadlineKind as K
 from pingan.events.models import Event, Request
 from pingan.workflow import deadlines
+from pingan.workflow import supervision as ladder
 from pingan.workflow.models import AccountabilityRecord
 
-KIND_ORDER = {"sign": 0, "resolve": 1, "verify": 2, "yellow": 3, "red": 4}
+KIND_ORDER = {K.SIGN: 0, K.RESOLVE: 1, K.VERIFY: 2, ladder.YELLOW: 3, ladder.RED: 4}
 
 
 @dataclass
@@ -71,7 +73,7 @@ class Deadlines:
             opened=self.t,
             lag=self.rng.randint(5, 59),
             amount=Decimal(str(amount)) if amount is not None else None,
-            fraction=1.0 if kind in ("yellow", "red") else None,
+            fraction=1.0 if kind in ladder.KINDS else None,
         )
         return self.clocks[kind]
 
@@ -131,7 +133,7 @@ class Deadlines:
         e = self.e
         clock.overdue_at = at
         order = Event.SUPERVISION_ORDER
-        if clock.kind in ("sign", "resolve"):
+        if clock.kind in (K.SIGN, K.RESOLVE):
             if e.department_id and not any(
                 r.kind == clock.kind
                 and r.due_at == clock.due
@@ -159,23 +161,23 @@ class Deadlines:
             note = _("Deadline was %(due)s") % {"due": _local(clock.due)}
             if order[e.supervision] < 1:
                 self.supervision(Event.Supervision.NORMAL, None, note=note, at=at, automatic=True)
-            if "yellow" not in self.clocks and order[e.supervision] < 2:
+            if ladder.YELLOW not in self.clocks and order[e.supervision] < 2:
                 saved, self.t = self.t, at
                 self.open_clock(
-                    "yellow",
+                    ladder.YELLOW,
                     start=clock.due,
                     due=clock.due + dt.timedelta(hours=self.w.yellow_hours),
                 )
                 self.t = saved
-        elif clock.kind == "yellow":
+        elif clock.kind == ladder.YELLOW:
             if order[e.supervision] < 2:
                 note = _("Overdue for %(h)g hours") % {"h": self.w.yellow_hours}
                 self.supervision(Event.Supervision.YELLOW, None, note=note, at=at, automatic=True)
             saved, self.t = self.t, at
             hours = max(self.w.red_hours - self.w.yellow_hours, 0)
-            self.open_clock("red", start=clock.due, due=clock.due + dt.timedelta(hours=hours))
+            self.open_clock(ladder.RED, start=clock.due, due=clock.due + dt.timedelta(hours=hours))
             self.t = saved
-        elif clock.kind == "red" and order[e.supervision] < 3:
+        elif clock.kind == ladder.RED and order[e.supervision] < 3:
             note = _("Overdue for %(h)g hours") % {"h": self.w.red_hours}
             self.supervision(Event.Supervision.RED, None, note=note, at=at, automatic=True)
 
@@ -237,8 +239,8 @@ class Deadlines:
         self.step("approve_extension", actor, at)
         e = self.e
         request = self.pending(Request.Kind.EXTENSION)
-        self.close_clocks("yellow", "red")
-        self.open_clock("resolve", start=self.t, due=request.new_due_at)
+        self.close_clocks(ladder.YELLOW, ladder.RED)
+        self.open_clock(K.RESOLVE, start=self.t, due=request.new_due_at)
         e.resolve_due_at = request.new_due_at
         e.extension_count += 1
         if e.signed_at is not None or e.sign_due_at is None or e.sign_due_at > self.t:

@@ -24,9 +24,23 @@ from pingan.accounts.scope import scope_for
 from pingan.events import queries
 from pingan.events.demo_deadlines import Clock, Deadlines
 from pingan.events.demo_world import S, Stop, StoryError, World
-from pingan.events.models import Assignment, Attachment, Category, Event, EventLog, Message, Request
+from pingan.events.models import (
+    Assignment,
+    Attachment,
+    Category,
+    Event,
+    EventLog,
+    Message,
+    Request,
+)
+from pingan.events.models import (
+    DeadlineKind as K,
+)
 from pingan.events.transitions import PREVIOUS, TRANSITIONS
+from pingan.workflow import supervision as ladder
 from pingan.workflow.models import AccountabilityRecord
+
+LEAD, ASSIST = Assignment.Role.LEAD, Assignment.Role.ASSIST
 
 # The moves whose table entry has a guard, mirrored by Story._guard.
 GUARDED = {
@@ -80,7 +94,7 @@ class Story(Deadlines):
             roles.add(queries.GRID)
         for a in self.assignments:
             if a.ended_at is None and a.department_id in access.department_ids:
-                roles.add(queries.DEPARTMENT if a.role == "lead" else queries.ASSISTING)
+                roles.add(queries.DEPARTMENT if a.role == LEAD else queries.ASSISTING)
         if e.reporter_id == user.pk or user in self.followers:
             roles.add(queries.REPORTER)
         return frozenset(roles)
@@ -101,7 +115,7 @@ class Story(Deadlines):
             return self.e.rating == Event.Rating.DISSATISFIED and self.e.reopen_count == 0
         if action == "assist_done":
             return any(
-                a.role == "assist" and a.ended_at is None and a.done_at is None
+                a.role == ASSIST and a.ended_at is None and a.done_at is None
                 for a in self.assignments
             )
         return True
@@ -169,10 +183,10 @@ class Story(Deadlines):
         """``services._dispatch``: a new lead department, its deadlines opened."""
         e = self.e
         before = e.status
-        self.end_assignments("lead")
+        self.end_assignments(LEAD)
         self.end_assignments(department=department)
         self.assignments.append(
-            Assignment(event=e, department=department, role="lead", assigned_at=self.t)
+            Assignment(event=e, department=department, role=LEAD, assigned_at=self.t)
         )
         e.department = department
         if e.first_department_id is None:
@@ -181,12 +195,12 @@ class Story(Deadlines):
         e.dispatched_at = self.t
         e.signed_at = None
         category = e.category
-        self.close_clocks("yellow", "red")
+        self.close_clocks(ladder.YELLOW, ladder.RED)
         sign = self.open_clock(
-            "sign", start=self.t, amount=category.sign_amount, unit=category.sign_unit
+            K.SIGN, start=self.t, amount=category.sign_amount, unit=category.sign_unit
         )
         resolve = self.open_clock(
-            "resolve", start=self.t, amount=category.resolve_amount, unit=category.resolve_unit
+            K.RESOLVE, start=self.t, amount=category.resolve_amount, unit=category.resolve_unit
         )
         e.sign_due_at, e.resolve_due_at = sign.due, resolve.due
         e.overdue_since = None
@@ -232,13 +246,13 @@ class Story(Deadlines):
         self.status(target)
         e.signed_at = self.t
         e.signed_on_time = e.sign_due_at is None or self.t <= e.sign_due_at
-        self.close_clocks("sign")
+        self.close_clocks(K.SIGN)
         if e.resolve_due_at is None or e.resolve_due_at > self.t:
-            self.close_clocks("yellow")
-            self.close_clocks("red")
+            self.close_clocks(ladder.YELLOW)
+            self.close_clocks(ladder.RED)
             e.overdue_since = None
         for a in self.assignments:
-            if a.ended_at is None and a.role == "lead":
+            if a.ended_at is None and a.role == LEAD:
                 a.signed_at = self.t
         self.log("sign", actor, frm=before, to=target, note=note, department=e.department)
 
@@ -254,7 +268,7 @@ class Story(Deadlines):
         e.resolved_at = self.t
         e.resolved_on_time = e.resolve_due_at is None or self.t <= e.resolve_due_at
         self.close_clocks()
-        self.open_clock("verify", start=self.t, amount=self.w.verify_hours)
+        self.open_clock(K.VERIFY, start=self.t, amount=self.w.verify_hours)
         entry = self.log(
             "resolve", actor, frm=before, to=target, note=note, department=e.department
         )
@@ -266,7 +280,7 @@ class Story(Deadlines):
         self.e.closed_at = self.t
         self.close_clocks()
         for a in self.assignments:
-            if a.role == "lead" and a.ended_at is None and a.done_at is None:
+            if a.role == LEAD and a.ended_at is None and a.done_at is None:
                 a.done_at = self.t
         self.end_assignments()
         self.log("verify", actor, frm=before, to=target, note=note, department=self.e.department)
@@ -279,7 +293,7 @@ class Story(Deadlines):
         e.resolved_at = None
         e.resolved_on_time = None
         self.close_clocks()
-        self.open_clock("resolve", start=self.t, due=e.resolve_due_at)
+        self.open_clock(K.RESOLVE, start=self.t, due=e.resolve_due_at)
         self.log("rework", actor, frm=before, to=target, note=note, department=e.department)
 
     def return_(self, actor, at, note) -> None:
@@ -305,7 +319,7 @@ class Story(Deadlines):
     def resume_(self, actor, at, note="") -> None:
         before, target = self.step("resume", actor, at)
         self.resume()
-        for kind in ("sign", "resolve"):
+        for kind in (K.SIGN, K.RESOLVE):
             if kind in self.clocks:
                 setattr(self.e, f"{kind}_due_at", self.clocks[kind].due)
         self.status(target)
@@ -323,7 +337,7 @@ class Story(Deadlines):
                 Assignment(
                     event=self.e,
                     department=department,
-                    role="assist",
+                    role=ASSIST,
                     assigned_at=self.t,
                     note=note,
                 )
@@ -336,7 +350,7 @@ class Story(Deadlines):
         return [
             a
             for a in self.assignments
-            if a.role == "assist" and a.ended_at is None and a.department_id in mine
+            if a.role == ASSIST and a.ended_at is None and a.department_id in mine
         ]
 
     def assist_sign(self, actor, at, note="") -> None:
