@@ -65,6 +65,8 @@ class ReminderViewSet(
     """My reminders (提醒事项): the smallest workflow on the kit."""
 
     serializer_class = ReminderSerializer
+    # For the schema (the id's type); the rows come from get_queryset.
+    queryset = Reminder.objects.none()
     filter_backends: list = []
 
     def get_queryset(self):
