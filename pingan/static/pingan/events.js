@@ -30,6 +30,12 @@
     return map;
   }
 
+  /* [west, south, east, north] from the page config as Leaflet bounds, or null. */
+  function extentBounds(bbox) {
+    if (!bbox || bbox.length !== 4) { return null; }
+    return L.latLngBounds([bbox[1], bbox[0]], [bbox[3], bbox[2]]);
+  }
+
   function drawTownships(map, url, fit) {
     if (!url) { return; }
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -60,20 +66,23 @@
       var red = p.supervision === "red";
       var marker = L.circleMarker([p.lat, p.lng], {
         radius: red ? 8 : 6,
-        color: red ? "#dc3545" : "#fff",
-        weight: red ? 3 : 1.5,
+        color: red ? "#dc3545" : (p.outside ? "#fd7e14" : "#fff"),
+        weight: red || p.outside ? 3 : 1.5,
+        dashArray: p.outside ? "3 3" : null,
         fillColor: colors[p.status] || "#0d6efd",
         fillOpacity: 0.9,
-        className: "event-marker event-marker-" + p.status
+        className: "event-marker event-marker-" + p.status + (p.outside ? " event-marker-outside" : "")
       });
       marker.bindPopup(
         '<div class="event-popup"><a class="fw-semibold" href="' + esc(p.url) + '">' + esc(p.number) + "</a>" +
         "<div>" + esc(p.title) + "</div>" +
         '<div class="text-muted">' + esc(p.statusLabel) + "</div>" +
+        (p.outside ? '<div class="text-warning-emphasis">' + esc(text.outside) + "</div>" : "") +
         '<a class="btn btn-sm btn-primary mt-1" href="' + esc(p.url) + '">' + esc(text.open) + "</a></div>"
       );
       marker.addTo(group);
-      bounds.extend([p.lat, p.lng]);
+      // A point outside the area (a phone's fix a thousand kilometres off) is drawn, not fitted.
+      if (!p.outside) { bounds.extend([p.lat, p.lng]); }
     });
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
@@ -86,10 +95,13 @@
       return div;
     };
     if (config.points.length) { legend.addTo(map); }
+    var area = extentBounds(config.extent);
     if (bounds.isValid()) {
       map.fitBounds(bounds, { padding: [20, 20], maxZoom: 15 });
+    } else if (area) {
+      map.fitBounds(area, { padding: [10, 10] });
     }
-    drawTownships(map, config.regionsUrl, !bounds.isValid());
+    drawTownships(map, config.regionsUrl, !bounds.isValid() && !area);
     var status = document.getElementById("events-map-status");
     if (status) {
       var line = config.points.length ? fmt(text.shown, { n: config.points.length }) : text.empty;
@@ -120,8 +132,10 @@
         radius: 9, color: "#fff", weight: 2, fillColor: config.color || "#dc3545", fillOpacity: 1,
         className: "event-marker"
       }).addTo(map);
-      bounds.extend(latlng);
+      // A point outside the county is drawn, but the map shows the place (the page says so).
+      if (!config.pointOutside) { bounds.extend(latlng); }
     }
+    if (!bounds.isValid() && extentBounds(config.extent)) { bounds = extentBounds(config.extent); }
     if (bounds.isValid()) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 17 }); }
     el.setAttribute("data-ready", "1");
   }
