@@ -194,6 +194,7 @@ EXAMPLE_EVENT = {
         {"action": "escalate", "fields": ["note"], "optional": ["level"]},
         {"action": "message", "fields": ["note"], "optional": ["internal"]},
     ],
+    "warnings": [],
 }
 
 EXAMPLE_LIST_ITEM = {
@@ -214,7 +215,9 @@ CONFLICT_EXAMPLE = OpenApiExample(
 CREATE_DESCRIPTION = _(
     "File a report. Send JSON, or multipart form data to attach photos (`photos`, several "
     "files). Give the place as `lng`/`lat` (located in its grid) or a `village` code; "
-    "coordinates outside every county's grids are kept, unlocated, for the county centre. "
+    "coordinates outside every county's grids are kept, unlocated, for the county centre "
+    "(or in the `village` if one is given too), and the answer's `warnings` say so "
+    "(`point_outside`) so that the reporter can be told. "
     "Without `category`, keyword rules classify the report. If a routing rule names a "
     "department and the category dispatches automatically, the event is dispatched within "
     "this request.\n\n"

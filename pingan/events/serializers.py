@@ -17,6 +17,7 @@ from pingan.accounts.models import Department
 from pingan.core.api import ModelSerializer, RefField
 from pingan.core.transitions import allowed_moves
 from pingan.events import queries
+from pingan.events.intake_warnings import POINT_OUTSIDE, intake_warnings
 from pingan.events.models import Attachment, Category, Event, EventLog, Message, Priority
 from pingan.events.transitions import TRANSITIONS
 from pingan.geo.api import RegionRefSerializer
@@ -169,6 +170,14 @@ class DuplicateSerializer(serializers.Serializer):
     distance_m = serializers.FloatField()
 
 
+class WarningSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=[(POINT_OUTSIDE, _("The point lies outside the county"))],
+        help_text=_("What the warning is about; ignore codes you do not know."),
+    )
+    message = serializers.CharField(help_text=_("What to tell the reporter."))
+
+
 class AllowedActionSerializer(serializers.Serializer):
     action = serializers.CharField()
     fields = serializers.ListField(
@@ -268,6 +277,13 @@ class EventSerializer(EventListSerializer):
     allowed_actions = serializers.SerializerMethodField(
         help_text=_("The moves you may make now, with the fields each needs.")
     )
+    warnings = serializers.SerializerMethodField(
+        help_text=_(
+            "What the reporter should know about the report as it was filed, e.g. "
+            "`point_outside`: the position lies outside the county, so the chosen village "
+            "placed it or it waits unlocated for the county centre. Usually empty."
+        )
+    )
 
     class Meta(EventListSerializer.Meta):
         fields = [
@@ -291,6 +307,7 @@ class EventSerializer(EventListSerializer):
             "messages",
             "possible_duplicates",
             "allowed_actions",
+            "warnings",
         ]
 
     def _roles(self, event: Event) -> frozenset[str]:
@@ -346,6 +363,10 @@ class EventSerializer(EventListSerializer):
             return []
         found = possible_duplicates(event, self.context["request"].user)
         return DuplicateSerializer(found, many=True).data
+
+    @extend_schema_field(WarningSerializer(many=True))
+    def get_warnings(self, event: Event) -> list[dict]:
+        return intake_warnings(event)
 
     @extend_schema_field(AllowedActionSerializer(many=True))
     def get_allowed_actions(self, event: Event) -> list[dict]:

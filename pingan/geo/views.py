@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from pingan.geo import exports
+from pingan.geo import exports, extent
 from pingan.geo.features import grid_features, region_features
 from pingan.geo.filters import GridFilter, RegionFilter
 from pingan.geo.models import Grid, GridMember, Region
@@ -153,10 +153,13 @@ def _map_config(**extra) -> dict:
 def map_page(request: HttpRequest) -> HttpResponse:
     """Show the map of the user's grids over the township and village boundaries."""
     focus = request.GET.get("grid", "")
+    area = extent.area_for(request.user)
     config = _map_config(
         gridsUrl=reverse("geo:map_grids"),
         regionsUrl=reverse("geo:map_regions"),
         focusGrid=int(focus) if focus.isdigit() else None,
+        # The user's area, which the map fits (grids outside it are drawn, not fitted).
+        extent=area.bbox() if area else None,
     )
     return render(request, "geo/map.html", {"config": config, "kinds": _kind_legend()})
 

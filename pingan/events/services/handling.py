@@ -325,7 +325,10 @@ def _do_update(
     if point is not None or village_region is not None:
         place = place_of(point, village_region, user)
         old_region = event.region_id
-        event.lng, event.lat = point if point else (None, None)
+        moved_from = [event.lng, event.lat] if event.has_point else None
+        if point is not None:
+            event.lng, event.lat = point
+        # A village alone places the event; the reporter's point stays with it as data.
         event.region = place["region"]
         event.grid = place["grid"]
         event.located_by = place["located_by"]
@@ -350,7 +353,11 @@ def _do_update(
             "relocate",
             user,
             note=note,
-            data={"region": event.region.code, "grid": event.grid_id},
+            data={
+                "region": event.region.code,
+                "grid": event.grid_id,
+                **({"from_point": moved_from} if point is not None and moved_from else {}),
+            },
         )
         changed_route = changed_route or old_region != event.region_id
     edited = {}

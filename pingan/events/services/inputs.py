@@ -110,9 +110,15 @@ def home_county(user) -> Region | None:
 
 
 def place_of(point, village: Region | None, user) -> dict[str, Any]:
-    """Return region, grid and how the report was located."""
+    """Return region, grid, how the report was located and whether its point lies outside.
+
+    ``point_outside`` is true when a point was given but lies in no grid and near no village of
+    any county: the chosen village then wins (the point is kept as data), else the report waits
+    unlocated at the county centre, and the reporter is told either way.
+    """
     from pingan.geo.locate import locate
 
+    outside = False
     if point is not None:
         found = locate(*point)
         if found is not None and found.grid_id:
@@ -123,20 +129,41 @@ def place_of(point, village: Region | None, user) -> dict[str, Any]:
                 .defer("geometry", "description", "region__boundary", "region__parent__boundary")
                 .get(pk=found.grid_id)
             )
-            return {"region": grid.region, "grid": grid, "located_by": Event.LocatedBy.GRID}
+            return {
+                "region": grid.region,
+                "grid": grid,
+                "located_by": Event.LocatedBy.GRID,
+                "point_outside": False,
+            }
         if found is not None:
             region = (
                 Region.objects.select_related("parent")
                 .defer("boundary", "parent__boundary")
                 .get(pk=found.region_id)
             )
-            return {"region": region, "grid": None, "located_by": Event.LocatedBy.NEAREST}
+            return {
+                "region": region,
+                "grid": None,
+                "located_by": Event.LocatedBy.NEAREST,
+                "point_outside": False,
+            }
+        outside = True
     if village is not None:
-        return {"region": village, "grid": None, "located_by": Event.LocatedBy.VILLAGE}
+        return {
+            "region": village,
+            "grid": None,
+            "located_by": Event.LocatedBy.VILLAGE,
+            "point_outside": outside,
+        }
     county = home_county(user)
     if county is None:
         raise ValidationError({"lng": _("The point lies outside every county of this system.")})
-    return {"region": county, "grid": None, "located_by": Event.LocatedBy.NONE}
+    return {
+        "region": county,
+        "grid": None,
+        "located_by": Event.LocatedBy.NONE,
+        "point_outside": outside,
+    }
 
 
 def source_key(user) -> str:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from pingan.accounts import recipients
 from pingan.core import numbering
 from pingan.events import attachments, classify, queries, routing
+from pingan.events.intake_warnings import POINT_OUTSIDE
 from pingan.events.models import Category, Event, Priority
 from pingan.events.services.base import DISPATCH_FIELDS, NUMBER_PREFIX, S, dispatch, log_entry, save
 from pingan.events.services.inputs import (
@@ -53,7 +54,8 @@ def report_event(
 
     A repeated ``client_key`` from the same source returns the original event and creates
     nothing. The report is located (``locate`` on the point, else the chosen village; a point
-    outside every grid is kept unlocated at the county centre), classified (the reporter's
+    outside every grid is kept unlocated at the county centre, and a point outside the county
+    leaves a warning for the reporter, see ``intake_warnings``), classified (the reporter's
     category, else keyword rules), routed and — if a rule names a department and the category
     dispatches automatically — dispatched with its deadlines, all in one transaction.
     Raise ``ValidationError`` (by field) on bad input; nothing is stored then.
@@ -172,6 +174,10 @@ def report_event(
                     "route": route.reason
                     if route
                     else _("Not located: the county centre decides."),
+                    # What was sent stays with the report, whatever later moves do to the
+                    # event's point; and what the reporter was told (see intake_warnings).
+                    **({"point": list(point)} if point else {}),
+                    **({"warnings": [POINT_OUTSIDE]} if place["point_outside"] else {}),
                 },
             )
             files = attachments.store(event, photos, stage="report", user=acting_user, log=log)

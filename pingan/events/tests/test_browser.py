@@ -160,3 +160,81 @@ def test_the_routing_test_answers_inline(browser, live_server, demo):
     assert page.get_attribute("#route-answer", "data-department") == "513999-transport"
     assert page.url.endswith("/events/routing/")  # answered in place, by htmx
     context.close()
+
+
+def test_a_phone_fix_outside_the_county_is_questioned_before_sending_and_never_lost(
+    browser, live_server, demo
+):
+    phone, page = open_page(
+        browser,
+        PHONE,
+        is_mobile=True,
+        has_touch=True,
+        geolocation={"longitude": 90.0, "latitude": 20.0},  # a thousand kilometres off
+        permissions=["geolocation"],
+    )
+    log_in(page, live_server, "grid01")
+    page.goto(f"{live_server.url}/events/report/")
+    assert page.is_hidden("#place-warning")
+    page.fill("#id_description", "村口路灯不亮（定位有误）")
+    page.click("#use-location")
+    page.wait_for_selector("#use-location[data-done='1']")
+    assert page.is_visible("#place-warning")
+    assert "定位点不在本县范围内" in page.inner_text("#place-warning")
+    # Sending asks first: nothing is sent, and the button still works.
+    page.click("#report-submit")
+    page.wait_for_selector("#place-warning.border-danger")
+    assert page.url.endswith("/events/report/") and page.is_enabled("#report-submit")
+    assert not Event.objects.filter(description="村口路灯不亮（定位有误）").exists()
+    # Choosing the village answers the question; the far point goes along as data.
+    page.select_option("#id_village", "513999001001")
+    assert page.is_visible("#place-warning-village") and page.is_hidden("#place-confirm-row")
+    with page.expect_navigation():
+        page.click("#report-submit")
+    event = Event.objects.get(description="村口路灯不亮（定位有误）")
+    assert event.region.code == "513999001001" and (event.lng, event.lat) == (90.0, 20.0)
+    assert "不在本县范围内" in page.inner_text("main .alert-warning")
+
+    # Or the worker confirms the point: the report waits, unlocated, for the county centre.
+    page.goto(f"{live_server.url}/events/report/")
+    page.fill("#id_description", "山上滑坡（定位有误）")
+    page.click("#use-location")
+    page.wait_for_selector("#place-warning:not(.d-none)")
+    page.check("#place-confirm")
+    with page.expect_navigation():
+        page.click("#report-submit")
+    event = Event.objects.get(description="山上滑坡（定位有误）")
+    assert event.located_by == Event.LocatedBy.NONE and event.region.code == "513999"
+    assert "县综治中心" in page.inner_text("main .alert-warning")
+    phone.close()
+
+
+def test_the_workbench_map_does_not_zoom_out_to_a_point_outside_the_county(
+    browser, live_server, demo
+):
+    from pingan.events.tests.conftest import GRID02, report
+
+    report("grid01")
+    report("grid02", where=GRID02)
+    report("grid01", where=(90.0, 20.0))
+    context, page = open_page(browser)
+    log_in(page, live_server, "center")
+    page.goto(f"{live_server.url}/events/?tab=all&view=map")
+    page.wait_for_selector("#events-map[data-point-count]", state="attached")
+    # The markers drawn inside the map's frame (a marker far off the view is not drawn).
+    in_view = page.locator("path.event-marker").evaluate_all(
+        """els => {
+          const map = document.getElementById("events-map").getBoundingClientRect();
+          return els.map(e => e.getBoundingClientRect())
+            .filter(b => b.width > 0 && b.left >= map.left && b.right <= map.right
+                         && b.top >= map.top && b.bottom <= map.bottom)
+            .map(b => [b.x + b.width / 2, b.y + b.height / 2]);
+        }"""
+    )
+    (x1, y1), (x2, y2) = in_view  # the two in the county, not the far one
+    # Two townships of one county lie far apart on a map of the county; on a map that fits a
+    # point a thousand kilometres away they would be a few pixels apart.
+    assert ((x1 - x2) ** 2 + (y1 - y2) ** 2) ** 0.5 > 100
+    assert page.locator("path.event-marker-outside").count() == 1
+    assert page.locator("#events-map-outside a").count() == 1
+    context.close()

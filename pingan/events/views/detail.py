@@ -40,6 +40,7 @@ from pingan.events.transitions import WORKFLOW, allowed_for
 from pingan.events.views.common import (
     safe_next,
 )
+from pingan.geo import extent
 from pingan.geo.models import Region
 
 
@@ -125,8 +126,16 @@ def _timeline(event: Event) -> list[EventLog]:
 
 
 def _event_map(event: Event) -> dict[str, Any]:
+    """Return the small map's settings: the event's grid or region, and its point.
+
+    A point outside the event's county is drawn but not fitted (the map would otherwise show
+    half of China around a village); the page says where it lies.
+    """
+    area = extent.county_area_of_code(event.county_code) if event.has_point else None
     return {
         "point": [event.lng, event.lat] if event.has_point else None,
+        "pointOutside": bool(area and not area.contains(event.lng, event.lat)),
+        "extent": area.bbox() if area else None,
         "grid": event.grid.geometry if event.grid_id else None,
         "boundary": None if event.grid_id else event.region.boundary,
         "color": STATUS_COLORS.get(event.status, "#0d6efd"),

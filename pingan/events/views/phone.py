@@ -20,9 +20,11 @@ from pingan.events.forms import (
     OneKeyForm,
     ReportForm,
 )
+from pingan.events.intake_warnings import intake_warnings
 from pingan.events.models import (
     Event,
 )
+from pingan.events.services.inputs import home_county
 from pingan.events.views.common import (
     PAGE_SIZE,
     S,
@@ -32,12 +34,19 @@ from pingan.events.views.common import (
     pick_map_config,
     window,
 )
+from pingan.geo import extent
 
 
 def _report_response(request, form, template: str, extra: dict | None = None) -> HttpResponse:
     status = 400 if form.is_bound and form.errors else 200
-    context = {"form": form, **(extra or {})}
+    context = {"form": form, "place_check": place_check(request.user), **(extra or {})}
     return render(request, template, context, status=status)
+
+
+def place_check(user) -> dict | None:
+    """Return the county's outline for the report page to warn of a point outside it."""
+    area = extent.county_area(home_county(user))
+    return area.for_page() if area else None
 
 
 def _file_report(request: HttpRequest, form, **extra_fields) -> HttpResponse | None:
@@ -60,7 +69,14 @@ def _file_report(request: HttpRequest, form, **extra_fields) -> HttpResponse | N
             request,
             _("This report was received already as %(number)s.") % {"number": event.number},
         )
+    _warn(request, event)
     return redirect(event.get_absolute_url())
+
+
+def _warn(request: HttpRequest, event: Event) -> None:
+    """Tell the reporter at once what they should know about the report (its place)."""
+    for warning in intake_warnings(event, getattr(event, "written", {}).get("timeline")):
+        messages.warning(request, warning["message"])
 
 
 @login_required
@@ -127,6 +143,7 @@ def one_key(request: HttpRequest) -> HttpResponse:
                 messages.success(request, text)
             else:
                 messages.info(request, text)
+            _warn(request, event)
             return redirect(event.get_absolute_url())
     status = 400 if form.is_bound and form.errors else 200
     context = {
@@ -134,6 +151,7 @@ def one_key(request: HttpRequest) -> HttpResponse:
         "one_key_form": form,
         "tab": "one_key",
         "map_config": pick_map_config(),
+        "place_check": place_check(request.user),
     }
     return render(request, "events/hotline.html", context, status=status)
 

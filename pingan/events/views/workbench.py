@@ -34,6 +34,7 @@ from pingan.events.views.common import (
     list_queryset,
     window,
 )
+from pingan.geo import extent
 from pingan.geo.models import Region
 
 MAP_LIMIT = 2000
@@ -72,7 +73,12 @@ def _filter_choices(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _map_config(events: QuerySet[Event]) -> dict[str, Any]:
+def _map_config(events: QuerySet[Event], user) -> dict[str, Any]:
+    """Return the workbench map's points and settings.
+
+    The map fits the user's area (their county, township or grids' villages) or the points in
+    it; a point outside the area is drawn and listed, flagged, but never zooms the map out.
+    """
     rows = list(
         events.filter(lng__isnull=False, lat__isnull=False)
         .order_by("-reported_at", "-id")
@@ -94,8 +100,16 @@ def _map_config(events: QuerySet[Event]) -> dict[str, Any]:
         }
         for row in rows
     ]
+    area = extent.area_for(user)
+    if area is None:  # no boundary nor grid to go by: every point counts
+        inside = [True] * len(points)
+    else:
+        inside = area.contains_each([p["lng"] for p in points], [p["lat"] for p in points])
+    for point, found in zip(points, inside, strict=True):
+        point["outside"] = not found
     return {
         "points": points,
+        "extent": area.bbox() if area else None,
         "truncated": len(points) >= MAP_LIMIT,
         "statuses": [
             {"value": value, "label": str(label), "color": STATUS_COLORS[value]}
@@ -109,6 +123,7 @@ def _map_config(events: QuerySet[Event]) -> dict[str, Any]:
             "truncated": _("Only the newest %(n)s are shown: narrow the filter."),
             "empty": _("No event with a map point matches."),
             "open": _("Open"),
+            "outside": _("The position lies outside your area."),
         },
     }
 
@@ -175,7 +190,8 @@ def workbench(request: HttpRequest) -> HttpResponse:
         **_filter_choices(request),
     }
     if mode == "map":
-        context["map_config"] = _map_config(events)
+        context["map_config"] = config = _map_config(events, request.user)
+        context["map_outside"] = [p for p in config["points"] if p.get("outside")]
     else:
         ordering = tab_ordering(tab, searching=bool(data.get("q", "").strip()))
         ordered = list_queryset(events).order_by(*ordering)

@@ -30,6 +30,12 @@
     return map;
   }
 
+  /* [west, south, east, north] from the page config as Leaflet bounds, or null. */
+  function extentBounds(bbox) {
+    if (!bbox || bbox.length !== 4) { return null; }
+    return L.latLngBounds([bbox[1], bbox[0]], [bbox[3], bbox[2]]);
+  }
+
   function drawTownships(map, url, fit) {
     if (!url) { return; }
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -60,20 +66,23 @@
       var red = p.supervision === "red";
       var marker = L.circleMarker([p.lat, p.lng], {
         radius: red ? 8 : 6,
-        color: red ? "#dc3545" : "#fff",
-        weight: red ? 3 : 1.5,
+        color: red ? "#dc3545" : (p.outside ? "#fd7e14" : "#fff"),
+        weight: red || p.outside ? 3 : 1.5,
+        dashArray: p.outside ? "3 3" : null,
         fillColor: colors[p.status] || "#0d6efd",
         fillOpacity: 0.9,
-        className: "event-marker event-marker-" + p.status
+        className: "event-marker event-marker-" + p.status + (p.outside ? " event-marker-outside" : "")
       });
       marker.bindPopup(
         '<div class="event-popup"><a class="fw-semibold" href="' + esc(p.url) + '">' + esc(p.number) + "</a>" +
         "<div>" + esc(p.title) + "</div>" +
         '<div class="text-muted">' + esc(p.statusLabel) + "</div>" +
+        (p.outside ? '<div class="text-warning-emphasis">' + esc(text.outside) + "</div>" : "") +
         '<a class="btn btn-sm btn-primary mt-1" href="' + esc(p.url) + '">' + esc(text.open) + "</a></div>"
       );
       marker.addTo(group);
-      bounds.extend([p.lat, p.lng]);
+      // A point outside the area (a phone's fix a thousand kilometres off) is drawn, not fitted.
+      if (!p.outside) { bounds.extend([p.lat, p.lng]); }
     });
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
@@ -86,10 +95,13 @@
       return div;
     };
     if (config.points.length) { legend.addTo(map); }
+    var area = extentBounds(config.extent);
     if (bounds.isValid()) {
       map.fitBounds(bounds, { padding: [20, 20], maxZoom: 15 });
+    } else if (area) {
+      map.fitBounds(area, { padding: [10, 10] });
     }
-    drawTownships(map, config.regionsUrl, !bounds.isValid());
+    drawTownships(map, config.regionsUrl, !bounds.isValid() && !area);
     var status = document.getElementById("events-map-status");
     if (status) {
       var line = config.points.length ? fmt(text.shown, { n: config.points.length }) : text.empty;
@@ -120,8 +132,10 @@
         radius: 9, color: "#fff", weight: 2, fillColor: config.color || "#dc3545", fillOpacity: 1,
         className: "event-marker"
       }).addTo(map);
-      bounds.extend(latlng);
+      // A point outside the county is drawn, but the map shows the place (the page says so).
+      if (!config.pointOutside) { bounds.extend(latlng); }
     }
+    if (!bounds.isValid() && extentBounds(config.extent)) { bounds = extentBounds(config.extent); }
     if (bounds.isValid()) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 17 }); }
     el.setAttribute("data-ready", "1");
   }
@@ -142,6 +156,7 @@
       marker = L.marker(e.latlng).addTo(map);
       if (lng) { lng.value = e.latlng.lng.toFixed(6); }
       if (lat) { lat.value = e.latlng.lat.toFixed(6); }
+      pointChanged(lng);
     });
   }
 
@@ -166,6 +181,7 @@
         say(fmt(button.getAttribute("data-located") || "%(lng)s, %(lat)s", {
           lng: lng, lat: lat, accuracy: Math.round(position.coords.accuracy)
         }));
+        pointChanged(form.querySelector("input[name=lng]"));
         button.classList.remove("btn-outline-primary");
         button.classList.add("btn-success");
         button.setAttribute("data-done", "1");
@@ -193,6 +209,84 @@
     });
   }
 
+  /* --- a point outside the county: warn before sending ---------------------------------------- */
+
+  /* Setting an input's value from code fires no event: tell the form's listeners. */
+  function pointChanged(input) {
+    if (input) { input.dispatchEvent(new Event("change", { bubbles: true })); }
+  }
+
+  /* Even-odd ray casting over a GeoJSON ring of [lng, lat] positions. */
+  function inRing(ring, x, y) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) { inside = !inside; }
+    }
+    return inside;
+  }
+
+  function inPolygon(rings, x, y) {
+    if (!rings.length || !inRing(rings[0], x, y)) { return false; }
+    for (var k = 1; k < rings.length; k++) { if (inRing(rings[k], x, y)) { return false; } }
+    return true;
+  }
+
+  /* Whether (x, y) lies in the county's outline (already widened by the server). */
+  function inArea(outline, x, y) {
+    if (!outline || !outline.coordinates) { return true; }  // nothing to go by: no warning
+    var polygons = outline.type === "Polygon" ? [outline.coordinates] : outline.coordinates;
+    return polygons.some(function (rings) { return inPolygon(rings, x, y); });
+  }
+
+  /* The report and hotline forms know the county's outline; a point outside it shows the
+   * warning at once, and sending needs a chosen village or the reporter's confirmation. The
+   * server keeps the report either way and warns again on the answer page. */
+  function initPlaceCheck(form) {
+    var config = readJSON(form.getAttribute("data-place-check"));
+    var warning = form.querySelector("#place-warning");
+    var lng = form.querySelector("input[name=lng]");
+    var lat = form.querySelector("input[name=lat]");
+    if (!config || !warning || !lng || !lat) { return; }
+    var village = form.querySelector("select[name=village]");
+    var confirm = form.querySelector("#place-confirm");
+    var onlyPoint = form.querySelector("#place-warning-outside");
+    var withVillage = form.querySelector("#place-warning-village");
+    var confirmRow = form.querySelector("#place-confirm-row");
+
+    function outside() {
+      if (lng.value === "" || lat.value === "") { return false; }
+      var x = parseFloat(lng.value), y = parseFloat(lat.value);
+      if (!isFinite(x) || !isFinite(y)) { return false; }  // the server names a bad number
+      return !inArea(config.outline, x, y);
+    }
+
+    function update() {
+      var out = outside();
+      var chosen = !!(village && village.value);
+      warning.classList.toggle("d-none", !out);
+      onlyPoint.classList.toggle("d-none", chosen);
+      withVillage.classList.toggle("d-none", !chosen);
+      confirmRow.classList.toggle("d-none", chosen);
+      if (!out) { warning.classList.remove("border", "border-danger"); }
+      form.setAttribute("data-point-outside", out ? "1" : "0");
+      return out;
+    }
+
+    [lng, lat, village, confirm].forEach(function (input) {
+      if (input) { input.addEventListener("change", update); input.addEventListener("input", update); }
+    });
+    form.addEventListener("submit", function (e) {
+      if (update() && !(village && village.value) && !(confirm && confirm.checked)) {
+        e.preventDefault();
+        warning.classList.add("border", "border-danger");
+        warning.scrollIntoView({ block: "center" });
+        (village || confirm).focus();
+      }
+    });
+    update();
+  }
+
   /* --- a form that must not be sent twice, and forms that ask first --------------------------- */
 
   function initForms() {
@@ -206,11 +300,13 @@
       if (key && !key.value && window.crypto && window.crypto.randomUUID) {
         key.value = window.crypto.randomUUID().replace(/-/g, "");
       }
-      form.addEventListener("submit", function () {
-        // The client key makes a second submit harmless; this only spares the wait.
-        form.querySelectorAll("button[type=submit]").forEach(function (b) {
-          window.setTimeout(function () { b.disabled = true; }, 0);
-        });
+      form.addEventListener("submit", function (e) {
+        // The client key makes a second submit harmless; this only spares the wait. A submit
+        // another listener stopped (a question, a warning) leaves the buttons usable.
+        window.setTimeout(function () {
+          if (e.defaultPrevented) { return; }
+          form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+        }, 0);
       });
     });
   }
@@ -224,6 +320,7 @@
     }
     document.querySelectorAll("[data-geolocate]").forEach(initGeolocate);
     document.querySelectorAll("[data-near-me]").forEach(initNearMe);
+    document.querySelectorAll("form[data-place-check]").forEach(initPlaceCheck);
     initForms();
   }
 

@@ -160,6 +160,8 @@
     };
     legend.addTo(map);
     var state = { grids: null, boundaryBounds: null };
+    var area = config.extent && config.extent.length === 4 ?
+      L.latLngBounds([config.extent[1], config.extent[0]], [config.extent[3], config.extent[2]]) : null;
     var townships = null;
     var villages = null;
 
@@ -193,11 +195,25 @@
         var layer = grids.byId[focusId];
         map.fitBounds(layer.getBounds(), { padding: [40, 40], maxZoom: 15 });
         layer.openPopup();
-      } else if (grids && grids.count) {
-        map.fitBounds(grids.bounds, { padding: [20, 20], maxZoom: 15 });
+      } else if (grids && grids.count && fitted(grids).isValid()) {
+        map.fitBounds(fitted(grids), { padding: [20, 20], maxZoom: 15 });
+      } else if (area) {
+        map.fitBounds(area, { padding: [20, 20] });
       } else if (state.boundaryBounds && state.boundaryBounds.isValid()) {
         map.fitBounds(state.boundaryBounds, { padding: [20, 20] });
       }
+    }
+
+    /* The bounds of the grids in the user's area: one grid drawn far away (coordinates
+     * swapped at import) is still shown, but does not zoom the map out of the county. */
+    function fitted(grids) {
+      if (!area) { return grids.bounds; }
+      var bounds = L.latLngBounds([]);
+      Object.keys(grids.byId).forEach(function (id) {
+        var b = grids.byId[id].getBounds();
+        if (b.isValid() && area.intersects(b)) { bounds.extend(b); }
+      });
+      return bounds;
     }
 
     function loadGrids(query, focusId) {
