@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from pingan.core.views import healthz
+from pingan.core.views import favicon, healthz
 
 admin.site.site_header = _("Pingan administration")
 admin.site.site_title = _("Pingan")
@@ -11,6 +11,7 @@ admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("pingan.accounts.urls")),
     path("", include("pingan.geo.urls")),
     path("jobs/", include("pingan.core.urls")),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from functools import cache
+from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -12,6 +14,7 @@ from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
@@ -69,6 +72,26 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "time": timezone.now().isoformat(),
         }
     )
+
+
+FAVICON = Path(__file__).resolve().parent.parent / "static" / "pingan" / "favicon.ico"
+
+
+@cache
+def _favicon_bytes() -> bytes:
+    return FAVICON.read_bytes()
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Serve the site icon at /favicon.ico, where browsers look for it whatever the page says.
+
+    Served from the package (not a redirect into /static/): one request instead of two, and it
+    does not depend on collected or hashed static file names.
+    """
+    response = HttpResponse(_favicon_bytes(), content_type="image/x-icon")
+    patch_cache_control(response, public=True, max_age=7 * 24 * 3600)
+    return response
 
 
 # --- background jobs ------------------------------------------------------------------------------
