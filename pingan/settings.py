@@ -271,6 +271,8 @@ SESSION_COOKIE_SECURE = envbool("PINGAN_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = envint("PINGAN_SESSION_SECONDS", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
+# A failed CSRF check gets a page that says why it usually happens and offers a retry.
+CSRF_FAILURE_VIEW = "pingan.core.errors.csrf_failure"
 if envbool("PINGAN_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

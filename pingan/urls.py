@@ -25,3 +25,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+# Error pages of our own (Chinese first, with a way back) and JSON under /api/: core/errors.py.
+handler400 = "pingan.core.errors.bad_request"
+handler403 = "pingan.core.errors.permission_denied"
+handler404 = "pingan.core.errors.page_not_found"
+handler500 = "pingan.core.errors.server_error"
