@@ -378,7 +378,9 @@ PINGAN_DEMO_EVENTS = envint("PINGAN_DEMO_EVENTS", 3000)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A 403 or a bad request is one line (what, where, why), not a traceback: core/logfilters.py.
+    "filters": {"one_line_4xx": {"()": "pingan.core.logfilters.OneLineClientErrors"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["one_line_4xx"]}},
     "root": {"handlers": ["console"], "level": env("PINGAN_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
