@@ -220,6 +220,8 @@ def demo(host: str, port: int, workers: int, *, events: int | None = None) -> in
     # and links in messages point here. The web server and the worker inherit both.
     os.environ.setdefault("PINGAN_DEMO_ROBOT", "1")
     os.environ.setdefault("PINGAN_SITE_URL", f"http://{host}:{port}")
+    # A demo shows its API docs to anyone; a real deployment asks for a sign-in first.
+    os.environ.setdefault("PINGAN_PUBLIC_API_DOCS", "1")
     _setup_django()
     _set_demo_events(events)
     from django.conf import settings

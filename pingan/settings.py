@@ -294,8 +294,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "pingan.core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# The OpenAPI schema (/api/schema/) and its browsable docs (/api/docs/) need a signed-in user
+# unless this is on (`pingan demo` turns it on): the schema maps every endpoint and field.
+PINGAN_PUBLIC_API_DOCS = envbool("PINGAN_PUBLIC_API_DOCS", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pingan API",
+    "SERVE_PERMISSIONS": ["pingan.core.api.SchemaAccess"],
     "DESCRIPTION": "平安 — grids, jurisdictions and (in later versions) events, disputes and care. "
     "Authenticate with POST /api/v1/auth/token, then send `Authorization: Token <token>`.",
     "VERSION": "1",

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
-from pingan.core.views import favicon, healthz
+from pingan.core.views import api_docs, favicon, healthz
 
 admin.site.site_header = _("Pingan administration")
 admin.site.site_title = _("Pingan")
@@ -21,7 +21,7 @@ urlpatterns = [
     path("people/", include("pingan.people.urls")),
     path("api/v1/", include("pingan.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -206,3 +206,16 @@ def test_load_demo_output_is_all_in_chinese(capsys):
     lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
     assert lines[0] == "数据库已是最新。"
     assert [line for line in lines if not _has_chinese(line)] == []
+
+
+@pytest.mark.django_db
+def test_pingan_demo_opens_the_api_docs_to_anyone(no_exec, monkeypatch):
+    monkeypatch.setattr(cli, "_call", lambda name, *args, **options: None)
+    monkeypatch.setattr(cli.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(FakePopen, "started", [])
+    monkeypatch.setenv("PINGAN_PUBLIC_API_DOCS", "")
+    monkeypatch.delenv("PINGAN_PUBLIC_API_DOCS")  # restored to unset after the test
+
+    assert cli.main(["demo", "--port", "8126"]) == 0
+
+    assert cli.os.environ["PINGAN_PUBLIC_API_DOCS"] == "1"
