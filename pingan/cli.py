@@ -191,7 +191,12 @@ def load_demo(*, events: int | None = None) -> int:
     """Migrate, then load the demo county (with ``events`` demo events if it has none)."""
     _setup_django()
     _set_demo_events(events)
-    _call("migrate", interactive=False, verbosity=1)
+    from django.utils.translation import gettext as _
+
+    # Django's migrate speaks English only (it turns translations off): keep it quiet and say
+    # in one line what the demo says, so that the whole output is in one language.
+    _call("migrate", interactive=False, verbosity=0)
+    print(_("The database is up to date."), flush=True)
     _call("load_demo")
     return 0
 
@@ -215,6 +220,8 @@ def demo(host: str, port: int, workers: int, *, events: int | None = None) -> in
     # and links in messages point here. The web server and the worker inherit both.
     os.environ.setdefault("PINGAN_DEMO_ROBOT", "1")
     os.environ.setdefault("PINGAN_SITE_URL", f"http://{host}:{port}")
+    # A demo shows its API docs to anyone; a real deployment asks for a sign-in first.
+    os.environ.setdefault("PINGAN_PUBLIC_API_DOCS", "1")
     _setup_django()
     _set_demo_events(events)
     from django.conf import settings
@@ -271,7 +278,11 @@ def serve(host: str, port: int, workers: int, *, with_worker: bool = False) -> i
     wildcard = host in ("0.0.0.0", "::", "")  # noqa: S104 -- only compared, never bound here
     shown = "127.0.0.1" if wildcard else host
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    print(f"Pingan: http://{shown}:{port}/  (Ctrl+C to stop)", flush=True)
+    _setup_django()  # for the language of what this prints (gunicorn sets Django up on its own)
+    from django.utils.translation import gettext as _
+
+    url = f"http://{shown}:{port}/"
+    print(_("Pingan: %(url)s  (Ctrl+C to stop)") % {"url": url}, flush=True)
     gunicorn = _gunicorn()
     if sys.platform.startswith("linux") and gunicorn:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
@@ -300,7 +311,9 @@ def _run_beside_worker(server_argv: list[str]) -> int:
     reaches both children anyway, as they share this process group.
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
-    print("Pingan: starting the background worker (pingan worker)", flush=True)
+    from django.utils.translation import gettext as _
+
+    print(_("Pingan: starting the background worker (pingan worker)"), flush=True)
     worker_process = subprocess.Popen([sys.executable, "-m", "pingan.cli", "worker"])  # noqa: S603
     server = None
     previous: dict[int, object] = {}

@@ -10,6 +10,7 @@ import base64
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -115,6 +116,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "simple_history",
+    "csp",
     "pingan.core",
     "pingan.geo",
     "pingan.accounts",
@@ -126,6 +128,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -271,6 +275,8 @@ SESSION_COOKIE_SECURE = envbool("PINGAN_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = envint("PINGAN_SESSION_SECONDS", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
+# A failed CSRF check gets a page that says why it usually happens and offers a retry.
+CSRF_FAILURE_VIEW = "pingan.core.errors.csrf_failure"
 if envbool("PINGAN_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -288,8 +294,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "pingan.core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# The OpenAPI schema (/api/schema/) and its browsable docs (/api/docs/) need a signed-in user
+# unless this is on (`pingan demo` turns it on): the schema maps every endpoint and field.
+PINGAN_PUBLIC_API_DOCS = envbool("PINGAN_PUBLIC_API_DOCS", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pingan API",
+    "SERVE_PERMISSIONS": ["pingan.core.api.SchemaAccess"],
     "DESCRIPTION": "平安 — grids, jurisdictions and (in later versions) events, disputes and care. "
     "Authenticate with POST /api/v1/auth/token, then send `Authorization: Token <token>`.",
     "VERSION": "1",
@@ -319,6 +329,62 @@ SPECTACULAR_SETTINGS = {
 # intranet tile server, or Tianditu with its key: https://t0.tianditu.gov.cn/...&tk=KEY
 PINGAN_MAP_TILE_URL = env("PINGAN_MAP_TILE_URL")
 PINGAN_MAP_TILE_ATTRIBUTION = env("PINGAN_MAP_TILE_ATTRIBUTION")
+
+
+def csp_source_of(url: str) -> str:
+    """Return the CSP source (scheme://host[:port]) serving a tile URL template, '' for this site.
+
+    Leaflet's ``{s}`` subdomain placeholder in the first label becomes CSP's ``*.`` wildcard
+    (``https://t{s}.tianditu.gov.cn/…`` → ``https://*.tianditu.gov.cn``).
+    """
+    parts = urlsplit(url)
+    if not parts.scheme and not parts.netloc:
+        return ""  # a path on this site: 'self' already allows it
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ImproperlyConfigured(f"PINGAN_MAP_TILE_URL must be an http(s) URL, not {url!r}")
+    host, _colon, port = parts.netloc.rpartition("@")[2].partition(":")
+    labels = host.lower().split(".")
+    if "{" in labels[0]:
+        labels[0] = "*"
+    if any("{" in label for label in labels) or (port and not port.isdigit()):
+        raise ImproperlyConfigured(
+            "PINGAN_MAP_TILE_URL may have a placeholder only in the first label of its host name, "
+            f"not in {parts.netloc!r}"
+        )
+    return f"{parts.scheme}://{'.'.join(labels)}{':' + port if port else ''}"
+
+
+# Content-Security-Policy (django-csp): pages load scripts, styles, fonts and images from this
+# site only, and nothing inline — no <script> bodies, no on…="" handlers, no style="" (see
+# static/pingan/base.js and pingan.css); core/tests/test_headers.py keeps templates that way.
+# data: images are Bootstrap's SVG icons inside its CSS; a base-map tile server is allowed as
+# an image source when PINGAN_MAP_TILE_URL names one.
+_TILE_SOURCE = csp_source_of(PINGAN_MAP_TILE_URL)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *([_TILE_SOURCE] if _TILE_SOURCE else [])],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Permissions-Policy (django-permissions-policy): the grid worker's report page asks for GPS;
+# every other powerful feature is off. Photos are taken through a file input, which opens the
+# phone's camera app and needs no camera permission.
+# Only names chromium knows: it logs an error on every page for any other.
+_FEATURES_OFF = """
+    accelerometer autoplay browsing-topics camera clipboard-read display-capture encrypted-media
+    fullscreen gamepad gyroscope hid idle-detection local-fonts magnetometer microphone midi
+    otp-credentials payment picture-in-picture publickey-credentials-create
+    publickey-credentials-get screen-wake-lock serial usb window-management xr-spatial-tracking
+""".split()
+PERMISSIONS_POLICY = {"geolocation": ["self"], **{feature: [] for feature in _FEATURES_OFF}}
 
 # Grid codes: 15 digits by default (12-digit village code + 3-digit sequence).
 PINGAN_GRID_CODE_REGEX = env("PINGAN_GRID_CODE_REGEX", r"^\d{15}$")
@@ -376,7 +442,9 @@ PINGAN_DEMO_EVENTS = envint("PINGAN_DEMO_EVENTS", 3000)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A 403 or a bad request is one line (what, where, why), not a traceback: core/logfilters.py.
+    "filters": {"one_line_4xx": {"()": "pingan.core.logfilters.OneLineClientErrors"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["one_line_4xx"]}},
     "root": {"handlers": ["console"], "level": env("PINGAN_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -9,7 +9,7 @@ from django.urls import reverse
 from pingan.accounts.scope import scope_for
 
 # Pages a signed-in user may open before completing two-factor login.
-EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/", "/api/")
+EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/", "/api/", "/favicon.ico")
 
 
 def needs_two_factor(user) -> bool:

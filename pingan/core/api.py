@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import copy
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import translation
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, permissions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from pingan.core.transitions import IllegalTransition
+
+
+class SchemaAccess(permissions.BasePermission):
+    """Let signed-in users read the OpenAPI schema; anyone when PINGAN_PUBLIC_API_DOCS is on."""
+
+    def has_permission(self, request, view) -> bool:
+        if settings.PINGAN_PUBLIC_API_DOCS:
+            return True
+        return bool(request.user and request.user.is_authenticated)
 
 
 class Pagination(PageNumberPagination):

@@ -5,17 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from functools import cache
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from pingan import __version__
 from pingan.core.models import Job
@@ -69,6 +75,39 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "time": timezone.now().isoformat(),
         }
     )
+
+
+FAVICON = Path(__file__).resolve().parent.parent / "static" / "pingan" / "favicon.ico"
+
+
+@cache
+def _favicon_bytes() -> bytes:
+    return FAVICON.read_bytes()
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Serve the site icon at /favicon.ico, where browsers look for it whatever the page says.
+
+    Served from the package (not a redirect into /static/): one request instead of two, and it
+    does not depend on collected or hashed static file names.
+    """
+    response = HttpResponse(_favicon_bytes(), content_type="image/x-icon")
+    patch_cache_control(response, public=True, max_age=7 * 24 * 3600)
+    return response
+
+
+# The split view serves its start-up script as a file of its own: the CSP allows no inline script.
+_swagger = SpectacularSwaggerSplitView.as_view(
+    url_name="schema", template_name="core/api_docs.html"
+)
+
+
+def api_docs(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """Show the browsable API docs; outside the demo only to signed-in users (else: sign in)."""
+    if not settings.PINGAN_PUBLIC_API_DOCS and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return _swagger(request, *args, **kwargs)
 
 
 # --- background jobs ------------------------------------------------------------------------------

@@ -177,3 +177,45 @@ def test_pingan_load_demo_twice_finds_the_same_counts(capsys):
     assert cli.main(["load-demo"]) == 0
     assert counts() == first
     assert first["grids"] >= 70
+
+
+def _has_chinese(line: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in line)
+
+
+@pytest.mark.django_db
+def test_demo_start_up_output_is_all_in_chinese(no_exec, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_call", lambda name, *args, **options: None)
+    monkeypatch.setattr(cli.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(FakePopen, "started", [])
+
+    with translation.override("zh-hans"):
+        assert cli.main(["demo", "--port", "8125"]) == 0
+
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert lines
+    assert [line for line in lines if not _has_chinese(line)] == []
+    assert "平安：http://127.0.0.1:8125/（按 Ctrl+C 停止）" in lines
+
+
+@pytest.mark.django_db
+def test_load_demo_output_is_all_in_chinese(capsys):
+    with translation.override("zh-hans"):
+        assert cli.main(["load-demo"]) == 0
+
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert lines[0] == "数据库已是最新。"
+    assert [line for line in lines if not _has_chinese(line)] == []
+
+
+@pytest.mark.django_db
+def test_pingan_demo_opens_the_api_docs_to_anyone(no_exec, monkeypatch):
+    monkeypatch.setattr(cli, "_call", lambda name, *args, **options: None)
+    monkeypatch.setattr(cli.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(FakePopen, "started", [])
+    monkeypatch.setenv("PINGAN_PUBLIC_API_DOCS", "")
+    monkeypatch.delenv("PINGAN_PUBLIC_API_DOCS")  # restored to unset after the test
+
+    assert cli.main(["demo", "--port", "8126"]) == 0
+
+    assert cli.os.environ["PINGAN_PUBLIC_API_DOCS"] == "1"

@@ -11,6 +11,14 @@ from drf_spectacular.validation import validate_schema
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def client(client, user):
+    """Outside the demo (PINGAN_PUBLIC_API_DOCS) the schema and docs are for signed-in users."""
+    client.force_login(user("center"))
+    return client
+
+
 CONTRACT_PATHS = [
     "/api/v1/auth/token",
     "/api/v1/me/",

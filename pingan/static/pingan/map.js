@@ -174,7 +174,7 @@
           ' <span class="badge rounded-pill text-bg-light border" data-kind-count="' + esc(k.value) + '">' +
           (counts[k.value] || 0) + "</span></div>";
       });
-      html += '<div class="text-muted small"><span class="kind-swatch" style="opacity:.35;background:#999"></span> ' +
+      html += '<div class="text-muted small"><span class="kind-swatch kind-faded"></span> ' +
         esc(text.faded) + "</div>";
       document.getElementById("map-legend").innerHTML = html;
       return counts;
