@@ -232,5 +232,7 @@ def store_result_file(job: Job, name: str, content: bytes) -> None:
     """Save ``content`` as the job's result file (under jobs/YYYY/MM/) named ``name``."""
     if job.result_file:
         job.result_file.delete(save=False)
-    job.result_file.save(name, ContentFile(content), save=False)
+    # A folder of its own per job: two jobs' files of one name never collide, so the stored
+    # name stays the name the download is offered under (no storage suffix).
+    job.result_file.save(f"{job.pk}/{name}", ContentFile(content), save=False)
     job.save(update_fields=["result_file"])

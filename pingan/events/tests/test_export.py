@@ -4,7 +4,10 @@ user may see, with phones masked."""
 from __future__ import annotations
 
 import io
+import os
+import re
 import uuid
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -104,10 +107,29 @@ def test_the_ledger_has_the_times_and_the_outcome_of_each_event(
     assert values["Signed for on time"] in ("Yes", "No")
 
 
-def test_the_ledger_file_is_named_after_the_date(client_as, django_capture_on_commit_callbacks):
+def test_the_ledger_downloads_under_a_chinese_name_with_an_ascii_fallback(
+    client_as, django_capture_on_commit_callbacks
+):
     event_in("dispatched")
-    job, _rows = export(client_as("center"), django_capture_on_commit_callbacks, tab="open")
-    assert job.result_file.name.endswith(".xlsx")
+    client = client_as("center")
+    job, _rows = export(client, django_capture_on_commit_callbacks, tab="open")
+    header = client.get(reverse("core:job_result", args=[job.pk]))["Content-Disposition"]
+    assert re.fullmatch(
+        r"attachment; filename=\"events-export-\d{8}-\d{4}\.xlsx\"; "
+        r"filename\*=UTF-8''%E4%BA%8B%E4%BB%B6%E5%8F%B0%E8%B4%A6-\d{8}-\d{4}\.xlsx",
+        header,
+    ), header
+    assert unquote(header.rsplit("''", 1)[1]).startswith("事件台账-")
+
+
+def test_two_ledgers_of_one_minute_keep_their_name(client_as, django_capture_on_commit_callbacks):
+    """Each job's file lies in a folder of its own: no storage suffix on the second one."""
+    event_in("dispatched")
+    client = client_as("center")
+    first, _rows = export(client, django_capture_on_commit_callbacks, tab="open")
+    second, _rows = export(client, django_capture_on_commit_callbacks, tab="open")
+    names = {os.path.basename(j.result_file.name) for j in (first, second)}
+    assert len(names) <= 2 and all(re.fullmatch(r"事件台账-\d{8}-\d{4}\.xlsx", n) for n in names)
 
 
 def test_the_job_reapplies_the_scope_of_its_user(client_as, django_capture_on_commit_callbacks):

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pingan.core.excel import XLSX_CONTENT_TYPE
+from pingan.core.excel import XLSX_CONTENT_TYPE, xlsx_response
 from pingan.core.jobs import start_job
 from pingan.geo.models import Grid
 from pingan.people import exports
@@ -114,9 +114,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
         .order_by("code")
         .first()
     )
-    response = HttpResponse(exports.template_workbook(kind, grid), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{kind}-template.xlsx"'
-    return response
+    return xlsx_response(exports.template_workbook(kind, grid), *exports.template_filename(kind))
 
 
 @login_required
