@@ -65,6 +65,22 @@ class NotificationQuerySet(models.QuerySet):
         return self.filter(read_at__isnull=True)
 
 
+# The message templates (``notify/<template>.txt``) by the names a person reads in the admin.
+TEMPLATE_LABELS = {
+    "event_update": _("Event update"),
+    "item_update": _("Case update"),
+    "deadline_warning": _("Deadline warning"),
+    "deadline_overdue": _("Deadline overdue"),
+    "reminder_due": _("Reminder due"),
+    "test_message": _("Test message"),
+}
+
+
+def template_label(template: str) -> str:
+    """Return the name of message template ``template`` (event_update: 事件动态), or the name."""
+    return str(TEMPLATE_LABELS.get(template, template))
+
+
 class Notification(models.Model):
     """One message in one user's inbox, rendered in Chinese from ``notify/<template>.txt``."""
 
