@@ -100,3 +100,15 @@ def test_the_message_list_names_the_template_not_its_code(admin_client):
     text = visible(admin_client.get(reverse("admin:notify_notification_changelist"), headers=ZH))
 
     assert "事件动态" in text and "event_update" not in text
+
+
+def test_an_events_timeline_in_the_admin_names_steps_and_statuses(admin_client):
+    event = event_in("resolved")
+
+    page = admin_client.get(reverse("admin:events_event_change", args=[event.pk]), headers=ZH)
+
+    text = visible(page)
+    timeline = text[text.index("办理过程记录") :]
+    assert "已派遣" in timeline and "处置完毕" in timeline
+    for code in ("dispatched", "resolved", "resolve", "sign"):
+        assert not re.search(rf"(?<![\w.]){code}(?![\w.])", timeline), code
