@@ -142,7 +142,14 @@ def run_job(job_id: int) -> None:
         )
     except Exception as exc:
         logger.exception("Job %s (%s) failed.", job.pk, job.func_path)
-        _finish(job, Job.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+        # The person who started it reads a reason in their language; the detail stays with it.
+        detail = f"{type(exc).__name__}: {exc}"
+        _finish(
+            job,
+            Job.Status.FAILED,
+            error=_("An unexpected error stopped the job (%(detail)s); it has been logged.")
+            % {"detail": detail},
+        )
     except BaseException:
         # The worker is stopping (Ctrl+C, SIGTERM): record it, then let it stop.
         _finish(job, Job.Status.FAILED, error=_("The worker stopped while the job was running."))
