@@ -11,8 +11,13 @@ installed library.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as OtpTOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -39,6 +44,15 @@ TOTP_HELP = {
     "name": _("A name to tell this device from the user's others."),
     "confirmed": _("Whether the device is ready for use."),
     "key": _("A hex-encoded secret key of up to 40 bytes."),
+    "step": _("The time step in seconds."),
+    "t0": _("The Unix time at which to begin counting steps."),
+    "digits": _("The number of digits to expect in a token."),
+    "tolerance": _("The number of time steps in the past or future to allow."),
+    "drift": _("The number of time steps the prover is known to deviate from our clock."),
+    "throttling_failure_timestamp": _(
+        "The time of the last failed verification attempt; empty if the last one succeeded."
+    ),
+    "throttling_failure_count": _("Number of successive failed attempts."),
 }
 TOTP_SECTIONS = {
     "Identity": _("Identity"),
@@ -61,11 +75,14 @@ def titled(base: type[admin.FieldListFilter], title) -> type[admin.FieldListFilt
 
 
 def column(field: str, *, boolean: bool = False):
-    """Return a change-list column showing ``field`` under its Chinese name, sortable."""
+    """Return a column (or read-only field) showing ``field`` under its Chinese name, sortable."""
 
     @admin.display(description=TOTP_LABELS[field], ordering=field, boolean=boolean)
     def show(obj):
-        return getattr(obj, field)
+        value = getattr(obj, field)
+        if isinstance(value, dt.datetime):
+            return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        return "—" if value is None else value
 
     show.__name__ = f"{field}_column"
     return show
@@ -99,7 +116,7 @@ admin.site.unregister(TOTPDevice)
 class TOTPDeviceAdmin(OtpTOTPDeviceAdmin):
     form = TOTPDeviceForm
     list_display = [
-        "user",
+        column("user"),
         column("name"),
         column("created_at"),
         column("last_used_at"),
@@ -112,9 +129,22 @@ class TOTPDeviceAdmin(OtpTOTPDeviceAdmin):
     ]
     search_help_text = _("Search by the user's username or e-mail address.")
 
+    # The library's read-only fields, shown under Chinese names (see get_fieldsets).
+    readonly_fields = ["created_at_shown", "last_used_at_shown", "qr_code"]
+    SHOWN = {
+        "created_at": "created_at_shown",
+        "last_used_at": "last_used_at_shown",
+        "qrcode_link": "qr_code",
+    }
+    created_at_shown = staticmethod(column("created_at"))
+    last_used_at_shown = staticmethod(column("last_used_at"))
+
     def get_fieldsets(self, request, obj=None):
         return [
-            (TOTP_SECTIONS.get(name, name), options)
+            (
+                TOTP_SECTIONS.get(name, name),
+                {**options, "fields": [self.SHOWN.get(f, f) for f in options["fields"]]},
+            )
             for name, options in super().get_fieldsets(request, obj)
         ]
 
@@ -127,4 +157,7 @@ class TOTPDeviceAdmin(OtpTOTPDeviceAdmin):
 
     @admin.display(description=_("QR code"))
     def qr_code(self, device):
-        return self.qrcode_link(device)
+        if device.pk is None:
+            return "—"
+        href = reverse("admin:otp_totp_totpdevice_config", kwargs={"pk": device.pk})
+        return format_html('<a href="{}">{}</a>', href, _("Show the QR code"))

@@ -72,13 +72,15 @@ def test_the_login_attempts_and_totp_devices_lists_are_in_chinese(admin_client, 
     devices = visible(admin_client.get(reverse("admin:otp_totp_totpdevice_changelist"), headers=ZH))
     for chinese in ("设备名称", "创建时间", "最近使用", "已确认", "二维码"):
         assert chinese in devices, chinese
-    for english in ("Name", "Created at", "Last used", "Confirmed", "QR Code", "Search by"):
+    for english in ("User", "Name", "Created at", "Last used", "Confirmed", "QR Code", "Search"):
         assert english not in devices, english
     device = TOTPDevice.objects.get()
     form = visible(
         admin_client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk]), headers=ZH)
     )
-    assert "身份" in form and "此设备所属的用户" in form and "Identity" not in form
+    assert "身份" in form and "此设备所属的用户" in form and "时间步长，单位为秒" in form
+    for english in ("Identity", "The time step", "Number of successive", "qrcode", "None"):
+        assert english not in form, english
 
 
 def test_the_deadline_list_names_workflows_kinds_and_grades_not_codes(admin_client):
