@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pingan.accounts.models import Department
 from pingan.core.transitions import Move
-from pingan.events import routing
+from pingan.events import attachments, routing
 from pingan.events.models import Category, Event, Priority, RoutingRule
 from pingan.geo.models import Region
 
@@ -51,11 +51,20 @@ class MultiplePhotoField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(d, initial) for d in data if d]
-        cleaned = single(data, initial)
-        return [cleaned] if cleaned else []
+        # Checked here, not only by the service, so a missing or bad photo is reported together
+        # with every other field's error in one go.
+        files = [d for d in (data if isinstance(data, (list, tuple)) else [data]) if d]
+        if not files:
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return []
+        cleaned = [super(MultiplePhotoField, self).clean(d, initial) for d in files]
+        try:
+            return attachments.validate_uploads(cleaned)
+        except ValidationError as exc:
+            raise ValidationError(
+                [m for messages in exc.message_dict.values() for m in messages]
+            ) from exc
 
 
 def category_choices(*, majors: bool = False, blank: str = "") -> list:
@@ -187,6 +196,16 @@ class ReportForm(PinganForm):
         if not self.is_bound:
             self.initial.setdefault("client_key", new_client_key())
             self.initial.setdefault("channel", channels[0])
+
+    def clean(self):
+        data = super().clean()
+        # The service asks for the place as well, but only once the rest is valid: asking here
+        # reports a missing place together with a missing description.
+        no_point = data.get("lng") is None and data.get("lat") is None
+        if no_point and not data.get("village") and not self.has_error("village"):
+            if not ({"lng", "lat"} & set(self.errors)):
+                self.add_error("village", _("Give the place: coordinates (lng, lat) or a village."))
+        return data
 
     def service_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -531,10 +550,12 @@ class RouteTestForm(PinganForm):
     def clean(self):
         data = super().clean()
         has_point = data.get("lng") is not None and data.get("lat") is not None
-        if not has_point and not data.get("village"):
-            raise ValidationError(_("Choose a village or give a point (longitude and latitude)."))
         if (data.get("lng") is None) != (data.get("lat") is None):
             self.add_error("lng", _("Give both longitude and latitude."))
+        elif not has_point and not data.get("village") and not self.has_error("village"):
+            self.add_error(
+                "village", _("Choose a village or give a point (longitude and latitude).")
+            )
         return data
 
     def route(self) -> dict[str, Any]:

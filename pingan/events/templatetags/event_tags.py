@@ -7,7 +7,9 @@ import datetime as dt
 
 from django import template
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -48,6 +50,16 @@ SUPERVISION_CLASSES = {
     "yellow": "text-bg-warning",
     "red": "text-bg-danger",
 }
+
+
+@register.simple_tag
+def move_url(event_pk: int, action: str) -> str:
+    """Return where a move's form posts: the event page itself, naming the move.
+
+    A failed move then shows its errors on the event's own URL, which a reload (GET) opens
+    again with that move's form unfolded, instead of a POST-only URL that answers 405.
+    """
+    return f"{reverse('events:detail', args=[event_pk])}?{urlencode({'action': action})}"
 
 
 @register.filter

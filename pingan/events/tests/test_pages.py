@@ -490,7 +490,7 @@ def test_an_assisting_department_signs_its_part_from_the_inbox(client_as):
     client = client_as("dept-housing")
     page = client.get(reverse("events:inbox"))
     assert event.number in numbers(page)
-    assert f"/events/{event.pk}/act/assist_sign/" in page.content.decode()
+    assert f"/events/{event.pk}/?action=assist_sign" in page.content.decode()
 
 
 def test_the_inbox_puts_overdue_events_first(client_as):

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods
 
 from pingan.accounts.models import Department
 from pingan.accounts.scope import scope_for
@@ -35,7 +35,7 @@ from pingan.events.models import (
     Request,
 )
 from pingan.events.queries import get_event_for_user
-from pingan.events.templatetags.event_tags import STATUS_COLORS
+from pingan.events.templatetags.event_tags import STATUS_COLORS, move_url
 from pingan.events.transitions import WORKFLOW, allowed_for
 from pingan.events.views.common import (
     safe_next,
@@ -203,11 +203,20 @@ def detail_context(
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The event page: header, deadlines, timeline, map, photos, thread and the action panel."""
+    """The event page: header, deadlines, timeline, map, photos, thread and the action panel.
+
+    A POST makes the move named by ``?action=`` (see :func:`act`).
+    """
+    action = request.GET.get("action", "")
+    if request.method == "POST":
+        return _act(request, pk, action)
     event = _event_for_page(request, pk)
-    return render(request, "events/detail.html", detail_context(request, event))
+    context = detail_context(request, event)
+    if action:
+        context["open_action"] = action
+    return render(request, "events/detail.html", context)
 
 
 def _after_move_url(request: HttpRequest, event: Event) -> str:
@@ -235,8 +244,15 @@ def _conflict(request: HttpRequest, pk: int, exc: IllegalTransition) -> HttpResp
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Make one move on the event; a GET (a reload, an old link) opens the event page."""
+    if request.method == "GET":
+        return redirect(move_url(pk, action))
+    return _act(request, pk, action)
+
+
+def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Make one move on the event (``services.perform``); show errors next to the fields."""
     event = _event_for_page(request, pk)
     move = allowed_for(event, request.user).get(action)
