@@ -202,9 +202,11 @@ class ReportForm(PinganForm):
         # The service asks for the place as well, but only once the rest is valid: asking here
         # reports a missing place together with a missing description.
         no_point = data.get("lng") is None and data.get("lat") is None
-        if no_point and not data.get("village") and not self.has_error("village"):
-            if not ({"lng", "lat"} & set(self.errors)):
-                self.add_error("village", _("Give the place: coordinates (lng, lat) or a village."))
+        place_errors = set(self.errors) & {"village", "lng", "lat"}
+        if no_point and not data.get("village") and not place_errors:
+            self.add_error(
+                "village", _("Choose a village or give a point (longitude and latitude).")
+            )
         return data
 
     def service_fields(self) -> dict[str, Any]:

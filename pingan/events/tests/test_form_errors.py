@@ -6,10 +6,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django import forms
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from pingan.core.form_testing import bad_values, not_a_photo
 from pingan.events.models import Event
 from pingan.events.tests.conftest import event_in
 
@@ -25,39 +24,6 @@ ACTORS = {
     "closed": ["resident01", "center"],
     "suspended": ["center"],
 }
-
-
-def not_a_photo(name: str = "scan.png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, b"not an image at all", content_type="image/png")
-
-
-def bad_values(form) -> tuple[dict, set[str]]:
-    """Return POST data with every field of ``form`` bad or empty, and the fields that must
-    then carry an error (every required field and every field given a malformed value)."""
-    data: dict = {}
-    expected: set[str] = set()
-    for name, field in form.fields.items():
-        key = form.add_prefix(name)
-        if name == "photos":
-            data[key] = [not_a_photo()]
-            expected.add(name)
-        elif isinstance(field, forms.BooleanField):
-            if field.required:
-                expected.add(name)
-        elif isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)):
-            data[key] = "no-such-choice"
-            expected.add(name)
-        elif isinstance(field, forms.ModelMultipleChoiceField):
-            data[key] = ["no-such-choice"]
-            expected.add(name)
-        elif isinstance(field, (forms.DateTimeField, forms.FloatField)):
-            data[key] = "not a value"
-            expected.add(name)
-        else:
-            data[key] = ""
-            if field.required:
-                expected.add(name)
-    return data, expected
 
 
 @pytest.mark.parametrize("status", sorted(ACTORS))
@@ -200,3 +166,23 @@ def test_the_routing_test_names_every_bad_field(client_as):
     assert set(form.errors) >= {"category", "lng", "lat"}
     response = client_as("center").get(reverse("events:routing_test"), {"category": "nope"})
     assert set(response.context["test_form"].errors) >= {"category", "village"}
+
+
+def test_a_category_names_every_problem_at_once():
+    from django.core.exceptions import ValidationError
+
+    from pingan.events.models import Category
+
+    minor = Category.objects.filter(parent__isnull=False).first()
+    category = Category(parent=minor, code="zz", name="坏分类", sign_amount=0, resolve_amount=-1)
+    with pytest.raises(ValidationError) as caught:
+        category.clean()
+    assert set(caught.value.message_dict) == {"parent", "code", "sign_amount", "resolve_amount"}
+
+
+def test_a_call_terminal_names_the_bad_phone_and_the_missing_latitude_together():
+    from pingan.events.admin import CallTerminalForm
+
+    form = CallTerminalForm(data={"name": "", "phone": "abc", "address": "", "lng": "104.1"})
+    assert not form.is_valid()
+    assert {"name", "phone", "lat"} <= set(form.errors)
