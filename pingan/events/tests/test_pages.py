@@ -828,8 +828,10 @@ def _detail_queries(client, event) -> int:
     return len(ctx)
 
 
-def test_the_event_page_does_not_query_once_per_step_message_or_photo(client_as):
+def test_the_event_page_does_not_query_once_per_step_message_or_photo(client_as, settings):
     from pingan.events import services
+
+    settings.PINGAN_URGE_REPEAT_MINUTES = 0  # urge five times in a row
 
     event = event_in("in_progress")
     client = client_as("center")

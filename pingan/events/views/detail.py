@@ -35,6 +35,7 @@ from pingan.events.models import (
     Request,
 )
 from pingan.events.queries import get_event_for_user
+from pingan.events.services.supervision import URGED_RECENTLY
 from pingan.events.templatetags.event_tags import STATUS_COLORS, move_url
 from pingan.events.transitions import WORKFLOW, allowed_for
 from pingan.events.views.common import (
@@ -276,9 +277,30 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         except IllegalTransition as exc:
             return _conflict(request, pk, exc)
         except ValidationError as exc:
-            form.apply_service_errors(exc)
+            if getattr(exc, "code", None) != URGED_RECENTLY:
+                form.apply_service_errors(exc)
+            else:
+                # Not a mistake in the form: say so and go back to where the user was.
+                messages.warning(
+                    request,
+                    _("%(number)s %(title)s: %(message)s")
+                    % {
+                        "number": event.number,
+                        "title": event.display_title,
+                        "message": exc.message,
+                    },
+                )
+                return redirect(_after_move_url(request, event))
         else:
-            messages.success(request, _("Done: %(action)s.") % {"action": WORKFLOW.label(action)})
+            messages.success(
+                request,
+                _("Done: %(action)s — %(number)s %(title)s.")
+                % {
+                    "action": WORKFLOW.label(action),
+                    "number": event.number,
+                    "title": event.display_title,
+                },
+            )
             return redirect(_after_move_url(request, event))
     if form.has_files and request.FILES:
         form.add_error(None, _("Please choose the photos again."))
