@@ -4,6 +4,7 @@ the event, keeps the board's place and is not repeated within minutes (pages and
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.messages import get_messages
@@ -119,3 +120,40 @@ def test_urging_again_after_the_window_goes_through(client_as):
     client.post(url, {"urge-note": "再次催办"})
     late.refresh_from_db()
     assert late.urge_count == 2
+
+
+def test_a_deadline_is_printed_once_on_the_event_page(client_as):
+    event = event_in("dispatched")
+    html = client_as("dept-transport").get(event.get_absolute_url()).content.decode()
+    cell = html.split('id="sign-due"')[1].split("</dd>")[0]
+    shown = re.sub(r"<[^>]+>", "", cell.split(">", 1)[1])  # what a reader sees
+    local = timezone.localtime(event.sign_due_at)
+    assert shown.count(local.strftime("%m-%d %H:%M")) == 1  # not again in the short form
+    assert local.strftime("%Y-%m-%d %H:%M") in shown and "剩余" in shown
+
+
+def test_the_workbench_still_prints_the_short_deadline(client_as):
+    event = event_in("dispatched")
+    html = client_as("center").get(reverse("events:workbench"), {"tab": "all"}).content.decode()
+    assert timezone.localtime(event.sign_due_at).strftime("%m-%d %H:%M") in html
+
+
+def test_a_pdf_is_counted_as_a_file_not_a_photo(client_as):
+    from django.core.files.base import ContentFile
+
+    from pingan.events.models import Attachment
+
+    event = event_in("resolved")
+    log = event.timeline.get(action="resolve")
+    pdf = Attachment(
+        event=event,
+        log=log,
+        stage="resolution",
+        original_name="整改报告.pdf",
+        content_type="application/pdf",
+        size=9,
+    )
+    pdf.file.save("upload.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+    pdf.save()
+    html = client_as("grid01").get(event.get_absolute_url()).content.decode()
+    assert "1 张照片 · 1 份文件" in html
