@@ -162,8 +162,11 @@ def detail_context(
     if not roles - {queries.REPORTER}:
         thread = thread.filter(internal=False)
     photos: dict[str, list[Attachment]] = {}
+    resolution_photos: list[Attachment] = []
     for item in event.attachments.all():
         photos.setdefault(item.get_stage_display(), []).append(item)
+        if item.stage == Attachment.Stage.RESOLUTION:
+            resolution_photos.append(item)
     duplicates = []
     if queries.CENTRE in roles and event.is_open:
         duplicates = possible_duplicates(event, user)
@@ -173,6 +176,15 @@ def detail_context(
         .first()
     )
     timeline = _timeline(event)
+    evidence = None
+    if any(form.action in ("verify", "rework") for form in forms):
+        # Next to the verify buttons: what the department says it did, to compare on site.
+        resolved = next((e for e in reversed(timeline) if e.action == "resolve"), None)
+        evidence = {
+            "photos": [p for p in resolution_photos if resolved is None or p.log_id == resolved.pk]
+            or resolution_photos,
+            "entry": resolved,
+        }
     total = None
     end = event.closed_at or (timezone.now() if event.is_open else None)
     if end is not None:
@@ -190,6 +202,7 @@ def detail_context(
         "total_time": total,
         "thread": list(thread),
         "photos": photos,
+        "evidence": evidence,
         "duplicates": duplicates,
         "assignments": list(event.assignments.all()),
         "pending": pending,
