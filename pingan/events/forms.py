@@ -173,12 +173,23 @@ class ReportForm(PinganForm):
     title = forms.CharField(label=_("Title (optional)"), max_length=100, required=False)
     category = forms.ChoiceField(label=_("Category (optional)"), required=False)
     photos = MultiplePhotoField(label=_("Photos"), required=False)
-    lng = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
-    lat = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
+    # Hidden fields carry labels too: their errors are shown by name above the form.
+    lng = forms.FloatField(
+        label=_("Longitude"),
+        widget=forms.HiddenInput,
+        required=False,
+        min_value=-180,
+        max_value=180,
+    )
+    lat = forms.FloatField(
+        label=_("Latitude"), widget=forms.HiddenInput, required=False, min_value=-90, max_value=90
+    )
     village = forms.ChoiceField(label=_("Village / community"), required=False)
     address = forms.CharField(label=_("Address or landmark"), max_length=200, required=False)
     channel = forms.ChoiceField(label=_("Channel"))
-    client_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    client_key = forms.CharField(
+        label=_("Form key"), widget=forms.HiddenInput, max_length=64, required=False
+    )
 
     def __init__(self, *args, user, channels: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -283,7 +294,9 @@ class OneKeyForm(PinganForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    client_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    client_key = forms.CharField(
+        label=_("Form key"), widget=forms.HiddenInput, max_length=64, required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -186,3 +186,14 @@ def test_a_call_terminal_names_the_bad_phone_and_the_missing_latitude_together()
     form = CallTerminalForm(data={"name": "", "phone": "abc", "address": "", "lng": "104.1"})
     assert not form.is_valid()
     assert {"name", "phone", "lat"} <= set(form.errors)
+
+
+def test_an_unreadable_phone_position_is_shown_not_hidden(client_as):
+    response = client_as("grid01").post(
+        reverse("events:report"),
+        {"description": "路灯不亮", "lng": "east", "lat": "true", "client_key": uuid.uuid4().hex},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'data-hidden-error="lng"' in html and "经度：" in html
+    assert 'data-hidden-error="lat"' in html and "纬度：" in html
