@@ -429,6 +429,8 @@ PINGAN_SUPERVISION_RED_HOURS = envfloat("PINGAN_SUPERVISION_RED_HOURS", 72.0)
 PINGAN_VERIFY_HOURS = envfloat("PINGAN_VERIFY_HOURS", 24.0)
 PINGAN_CLASSIFY_THRESHOLD = envfloat("PINGAN_CLASSIFY_THRESHOLD", 0.5)
 PINGAN_DUPLICATE_DAYS = envint("PINGAN_DUPLICATE_DAYS", 7)
+# A second 催办 of the same event within this many minutes is refused with a warning.
+PINGAN_URGE_REPEAT_MINUTES = envint("PINGAN_URGE_REPEAT_MINUTES", 10)
 # Photos and files attached to events: allowed size (MB) and count per upload.
 PINGAN_UPLOAD_MAX_MB = envfloat("PINGAN_UPLOAD_MAX_MB", 10.0)
 PINGAN_UPLOAD_MAX_FILES = envint("PINGAN_UPLOAD_MAX_FILES", 9)

@@ -352,8 +352,10 @@ class CallTerminalForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if (cleaned.get("lng") is None) != (cleaned.get("lat") is None):
-            raise forms.ValidationError(_("Give both coordinates or neither."))
+        lng, lat = cleaned.get("lng"), cleaned.get("lat")
+        if (lng is None) != (lat is None) and not (self.has_error("lng") or self.has_error("lat")):
+            # On the missing coordinate, together with the other fields' errors.
+            self.add_error("lat" if lat is None else "lng", _("Give both coordinates or neither."))
         return cleaned
 
     def save(self, commit=True):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pingan.accounts.models import Department
 from pingan.core.transitions import Move
-from pingan.events import routing
+from pingan.events import attachments, routing
 from pingan.events.models import Category, Event, Priority, RoutingRule
 from pingan.geo.models import Region
 
@@ -51,11 +51,20 @@ class MultiplePhotoField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(d, initial) for d in data if d]
-        cleaned = single(data, initial)
-        return [cleaned] if cleaned else []
+        # Checked here, not only by the service, so a missing or bad photo is reported together
+        # with every other field's error in one go.
+        files = [d for d in (data if isinstance(data, (list, tuple)) else [data]) if d]
+        if not files:
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return []
+        cleaned = [super(MultiplePhotoField, self).clean(d, initial) for d in files]
+        try:
+            return attachments.validate_uploads(cleaned)
+        except ValidationError as exc:
+            raise ValidationError(
+                [m for messages in exc.message_dict.values() for m in messages]
+            ) from exc
 
 
 def category_choices(*, majors: bool = False, blank: str = "") -> list:
@@ -164,12 +173,23 @@ class ReportForm(PinganForm):
     title = forms.CharField(label=_("Title (optional)"), max_length=100, required=False)
     category = forms.ChoiceField(label=_("Category (optional)"), required=False)
     photos = MultiplePhotoField(label=_("Photos"), required=False)
-    lng = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
-    lat = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
+    # Hidden fields carry labels too: their errors are shown by name above the form.
+    lng = forms.FloatField(
+        label=_("Longitude"),
+        widget=forms.HiddenInput,
+        required=False,
+        min_value=-180,
+        max_value=180,
+    )
+    lat = forms.FloatField(
+        label=_("Latitude"), widget=forms.HiddenInput, required=False, min_value=-90, max_value=90
+    )
     village = forms.ChoiceField(label=_("Village / community"), required=False)
     address = forms.CharField(label=_("Address or landmark"), max_length=200, required=False)
     channel = forms.ChoiceField(label=_("Channel"))
-    client_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    client_key = forms.CharField(
+        label=_("Form key"), widget=forms.HiddenInput, max_length=64, required=False
+    )
 
     def __init__(self, *args, user, channels: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -187,6 +207,18 @@ class ReportForm(PinganForm):
         if not self.is_bound:
             self.initial.setdefault("client_key", new_client_key())
             self.initial.setdefault("channel", channels[0])
+
+    def clean(self):
+        data = super().clean()
+        # The service asks for the place as well, but only once the rest is valid: asking here
+        # reports a missing place together with a missing description.
+        no_point = data.get("lng") is None and data.get("lat") is None
+        place_errors = set(self.errors) & {"village", "lng", "lat"}
+        if no_point and not data.get("village") and not place_errors:
+            self.add_error(
+                "village", _("Choose a village or give a point (longitude and latitude).")
+            )
+        return data
 
     def service_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -262,7 +294,9 @@ class OneKeyForm(PinganForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    client_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    client_key = forms.CharField(
+        label=_("Form key"), widget=forms.HiddenInput, max_length=64, required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -531,10 +565,12 @@ class RouteTestForm(PinganForm):
     def clean(self):
         data = super().clean()
         has_point = data.get("lng") is not None and data.get("lat") is not None
-        if not has_point and not data.get("village"):
-            raise ValidationError(_("Choose a village or give a point (longitude and latitude)."))
         if (data.get("lng") is None) != (data.get("lat") is None):
             self.add_error("lng", _("Give both longitude and latitude."))
+        elif not has_point and not data.get("village") and not self.has_error("village"):
+            self.add_error(
+                "village", _("Choose a village or give a point (longitude and latitude).")
+            )
         return data
 
     def route(self) -> dict[str, Any]:

@@ -33,10 +33,12 @@ class ReminderForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         due_at, minutes = data.get("due_at"), data.get("in_minutes")
-        if self.errors:
+        if self.has_error("due_at") or self.has_error("in_minutes"):
             return data
         if (due_at is None) == (minutes is None):
-            raise forms.ValidationError(_("Give either a due time or a number of minutes."))
+            # On the field, not above the form, and whatever else is wrong (all errors at once).
+            self.add_error("due_at", _("Give either a due time or a number of minutes."))
+            return data
         now = timezone.now()
         if minutes is not None:
             data["due_at"] = now + dt.timedelta(minutes=minutes)

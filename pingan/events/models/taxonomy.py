@@ -82,15 +82,17 @@ class Category(models.Model):
         return self.name
 
     def clean(self) -> None:
+        # Collected, not raised one by one: the admin form shows every problem at once.
+        errors: dict[str, str] = {}
         if self.parent_id and self.parent.parent_id:
-            raise ValidationError({"parent": _("Categories have two levels: major and minor.")})
+            errors["parent"] = _("Categories have two levels: major and minor.")
         if self.parent_id and not self.code.startswith(self.parent.code):
-            raise ValidationError(
-                {"code": _("A minor category's code starts with its major category's code.")}
-            )
+            errors["code"] = _("A minor category's code starts with its major category's code.")
         for field in ("sign_amount", "resolve_amount"):
             if getattr(self, field) is not None and getattr(self, field) <= 0:
-                raise ValidationError({field: _("Give a time greater than zero.")})
+                errors[field] = _("Give a time greater than zero.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def level(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,9 +24,37 @@ from pingan.notify.services import tell
 from pingan.workflow import supervision as ladder
 from pingan.workflow.models import AccountabilityRecord
 
+URGED_RECENTLY = "urged_recently"
+
 
 @WORKFLOW.handles("urge")
 def _do_urge(event, user, *, before, target, note="", **_f):
+    # One rule for the pages and the API: a second urge of the same event within the window
+    # (a double click, two dispatchers at once) sends no second reminder. The row is locked,
+    # so two requests at the same moment see each other.
+    minutes = settings.PINGAN_URGE_REPEAT_MINUTES
+    since = timezone.now() - dt.timedelta(minutes=minutes)
+    last = None
+    if minutes > 0:
+        last = (
+            event.timeline.filter(action="urge", at__gte=since)
+            .select_related("actor")
+            .order_by("-at")
+            .first()
+        )
+    if last is not None:
+        raise ValidationError(
+            _(
+                "This event was urged just now (%(when)s, %(who)s); no second reminder is sent "
+                "within %(minutes)d minutes."
+            )
+            % {
+                "when": timezone.localtime(last.at).strftime("%H:%M"),
+                "who": last.actor or "—",
+                "minutes": minutes,
+            },
+            code=URGED_RECENTLY,
+        )
     event.urge_count += 1
     save(event, "urge_count")
     log_entry(event, "urge", user, note=note, department=event.department)

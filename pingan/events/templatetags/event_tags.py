@@ -7,7 +7,9 @@ import datetime as dt
 
 from django import template
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -48,6 +50,30 @@ SUPERVISION_CLASSES = {
     "yellow": "text-bg-warning",
     "red": "text-bg-danger",
 }
+
+
+@register.simple_tag
+def move_url(event_pk: int, action: str) -> str:
+    """Return where a move's form posts: the event page itself, naming the move.
+
+    A failed move then shows its errors on the event's own URL, which a reload (GET) opens
+    again with that move's form unfolded, instead of a POST-only URL that answers 405.
+    """
+    return f"{reverse('events:detail', args=[event_pk])}?{urlencode({'action': action})}"
+
+
+@register.filter
+def attachment_summary(items) -> str:
+    """Summarise attachments as people count them: photos and documents apart."""
+    items = list(items)
+    photos = sum(1 for item in items if item.is_image)
+    files = len(items) - photos
+    parts = []
+    if photos:
+        parts.append(ngettext("%(n)s photo", "%(n)s photos", photos) % {"n": photos})
+    if files:
+        parts.append(ngettext("%(n)s file", "%(n)s files", files) % {"n": files})
+    return " · ".join(parts)
 
 
 @register.filter
@@ -98,11 +124,21 @@ def current_deadline(event: Event) -> tuple[str, dt.datetime | None]:
 
 
 @register.inclusion_tag("events/_deadline.html")
-def event_deadline(event: Event, now: dt.datetime | None = None) -> dict:
-    """Show the running deadline with the time left or the time overdue."""
+def event_deadline(event: Event, now: dt.datetime | None = None, show_due: bool = True) -> dict:
+    """Show the running deadline with the time left or the time overdue.
+
+    ``show_due=False`` leaves out the moment itself, where the page prints it already.
+    """
     kind, due = current_deadline(event)
     now = now or timezone.now()
-    info = {"kind": kind, "due": due, "overdue": False, "left": "", "paused": False}
+    info = {
+        "kind": kind,
+        "due": due,
+        "overdue": False,
+        "left": "",
+        "paused": False,
+        "show_due": show_due,
+    }
     if event.status in (S.SUSPENDED, S.ON_HOLD):
         info["paused"] = True
     if due is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from pingan.events.models import Event
 from pingan.events.tests.conftest import (
@@ -192,6 +192,8 @@ def test_an_event_on_hold_does_not_go_overdue():
 def test_urging_counts_and_reaches_the_departments_handlers_and_group(robot):
     event = report()
     move(event, "urge", "leader", note="请立即到场处置")
+    # Past the window in which a second urge is refused (PINGAN_URGE_REPEAT_MINUTES).
+    event.timeline.filter(action="urge").update(at=timezone.now() - dt.timedelta(minutes=11))
     move(event, "urge", "center", note="再次催办")
     assert event.urge_count == 2
     assert titled(event, "urge") == ["dept-transport", "dept-transport"]

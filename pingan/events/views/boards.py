@@ -30,6 +30,7 @@ from pingan.events.views.common import (
     window,
 )
 from pingan.geo.models import Region
+from pingan.workflow.links import attach_item_urls
 from pingan.workflow.models import AccountabilityRecord
 
 INBOX_DONE_DAYS = 30  # how long a finished event stays under "resolved" in the inbox
@@ -129,6 +130,7 @@ def department(request: HttpRequest, pk: int) -> HttpResponse:
         item, events=Event.objects.visible_to(request.user), records=records
     )
     page = window(request, records, total=figures["records"])
+    attach_item_urls(page.object_list, request.user)
     return render(
         request,
         "events/department.html",

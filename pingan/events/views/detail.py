@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods
 
 from pingan.accounts.models import Department
 from pingan.accounts.scope import scope_for
@@ -35,7 +35,8 @@ from pingan.events.models import (
     Request,
 )
 from pingan.events.queries import get_event_for_user
-from pingan.events.templatetags.event_tags import STATUS_COLORS
+from pingan.events.services.supervision import URGED_RECENTLY
+from pingan.events.templatetags.event_tags import STATUS_COLORS, move_url
 from pingan.events.transitions import WORKFLOW, allowed_for
 from pingan.events.views.common import (
     safe_next,
@@ -161,8 +162,11 @@ def detail_context(
     if not roles - {queries.REPORTER}:
         thread = thread.filter(internal=False)
     photos: dict[str, list[Attachment]] = {}
+    resolution_photos: list[Attachment] = []
     for item in event.attachments.all():
         photos.setdefault(item.get_stage_display(), []).append(item)
+        if item.stage == Attachment.Stage.RESOLUTION:
+            resolution_photos.append(item)
     duplicates = []
     if queries.CENTRE in roles and event.is_open:
         duplicates = possible_duplicates(event, user)
@@ -172,6 +176,15 @@ def detail_context(
         .first()
     )
     timeline = _timeline(event)
+    evidence = None
+    if any(form.action in ("verify", "rework") for form in forms):
+        # Next to the verify buttons: what the department says it did, to compare on site.
+        resolved = next((e for e in reversed(timeline) if e.action == "resolve"), None)
+        evidence = {
+            "photos": [p for p in resolution_photos if resolved is None or p.log_id == resolved.pk]
+            or resolution_photos,
+            "entry": resolved,
+        }
     total = None
     end = event.closed_at or (timezone.now() if event.is_open else None)
     if end is not None:
@@ -189,6 +202,7 @@ def detail_context(
         "total_time": total,
         "thread": list(thread),
         "photos": photos,
+        "evidence": evidence,
         "duplicates": duplicates,
         "assignments": list(event.assignments.all()),
         "pending": pending,
@@ -203,11 +217,20 @@ def detail_context(
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The event page: header, deadlines, timeline, map, photos, thread and the action panel."""
+    """The event page: header, deadlines, timeline, map, photos, thread and the action panel.
+
+    A POST makes the move named by ``?action=`` (see :func:`act`).
+    """
+    action = request.GET.get("action", "")
+    if request.method == "POST":
+        return _act(request, pk, action)
     event = _event_for_page(request, pk)
-    return render(request, "events/detail.html", detail_context(request, event))
+    context = detail_context(request, event)
+    if action:
+        context["open_action"] = action
+    return render(request, "events/detail.html", context)
 
 
 def _after_move_url(request: HttpRequest, event: Event) -> str:
@@ -235,8 +258,15 @@ def _conflict(request: HttpRequest, pk: int, exc: IllegalTransition) -> HttpResp
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Make one move on the event; a GET (a reload, an old link) opens the event page."""
+    if request.method == "GET":
+        return redirect(move_url(pk, action))
+    return _act(request, pk, action)
+
+
+def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Make one move on the event (``services.perform``); show errors next to the fields."""
     event = _event_for_page(request, pk)
     move = allowed_for(event, request.user).get(action)
@@ -260,9 +290,30 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         except IllegalTransition as exc:
             return _conflict(request, pk, exc)
         except ValidationError as exc:
-            form.apply_service_errors(exc)
+            if getattr(exc, "code", None) != URGED_RECENTLY:
+                form.apply_service_errors(exc)
+            else:
+                # Not a mistake in the form: say so and go back to where the user was.
+                messages.warning(
+                    request,
+                    _("%(number)s %(title)s: %(message)s")
+                    % {
+                        "number": event.number,
+                        "title": event.display_title,
+                        "message": exc.message,
+                    },
+                )
+                return redirect(_after_move_url(request, event))
         else:
-            messages.success(request, _("Done: %(action)s.") % {"action": WORKFLOW.label(action)})
+            messages.success(
+                request,
+                _("Done: %(action)s — %(number)s %(title)s.")
+                % {
+                    "action": WORKFLOW.label(action),
+                    "number": event.number,
+                    "title": event.display_title,
+                },
+            )
             return redirect(_after_move_url(request, event))
     if form.has_files and request.FILES:
         form.add_error(None, _("Please choose the photos again."))

@@ -102,13 +102,15 @@ class HouseForm(AddressFormMixin):
 
     def clean(self):
         data = super().clean()
-        if self.errors or not data.get("grid"):
+        # Checked even when other fields are wrong (all errors at once), as long as the address
+        # itself is complete; the error sits on the address, where it can be corrected.
+        if not data.get("grid") or set(self.errors) & {"grid", *ADDRESS_FIELDS}:
             return data
         address, _key = self.find_address()
         if address is not None:
             house = House.objects.filter(address=address).first()
             if house is not None and (self.instance is None or house.pk != self.instance.pk):
-                raise ValidationError(_("A house is already kept at this address."))
+                self.add_error("street", _("A house is already kept at this address."))
         return data
 
 

@@ -71,17 +71,21 @@ class MemberForm(forms.Form):
 
 class BaseMemberFormSet(forms.BaseFormSet):
     def clean(self) -> None:
-        if any(self.errors):
-            return
-        members = [f.cleaned_data for f in self.forms if f.cleaned_data]
-        if not members:
+        # Every check runs on what the rows got right, even when some rows are wrong, so the
+        # worker reads every problem of the household at once (the rows' own errors included).
+        rows = [f for f in self.forms if f.has_changed()]
+        if not rows:
             raise ValidationError(_("Enter at least one resident."))
-        heads = [m for m in members if m["relation"] == HouseholdMember.Relation.HEAD]
-        if len(heads) != 1:
-            raise ValidationError(_("A household has exactly one head."))
-        numbers = [m["id_number"] for m in members]
+        errors = []
+        relations = [f.cleaned_data.get("relation") for f in rows]
+        heads = relations.count(HouseholdMember.Relation.HEAD)
+        if heads > 1 or (heads == 0 and all(relations)):
+            errors.append(_("A household has exactly one head."))
+        numbers = [f.cleaned_data["id_number"] for f in rows if f.cleaned_data.get("id_number")]
         if len(set(numbers)) != len(numbers):
-            raise ValidationError(_("The same ID number is entered twice."))
+            errors.append(_("The same ID number is entered twice."))
+        if errors:
+            raise ValidationError(errors)
 
 
 MemberFormSet = formset_factory(

@@ -17,7 +17,7 @@ from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from pingan.people import services
 from pingan.people.filters import get_household_for_user, grid_choices, resident_search
@@ -83,7 +83,8 @@ def household_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = HouseholdForm(request.POST, grids=grids, prefix="household")
         members = MemberFormSet(request.POST, prefix="member")
-        if form.is_valid() and members.is_valid():
+        # Both validated (no short circuit): the household's and its members' errors at once.
+        if all([form.is_valid(), members.is_valid()]):
             data = form.cleaned_data
             try:
                 household = services.create_household(
@@ -256,11 +257,16 @@ def _member(household: Household, member_pk: int) -> HouseholdMember:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_relation(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
-    """Change a member's relation to the head (a second head is refused with a clear error)."""
+    """Change a member's relation to the head (a second head is refused with a clear error).
+
+    A failed change is shown at this URL; reloading it (a GET) opens the household again.
+    """
     _require_collector(request)
     household = get_household_for_user(request.user, pk)
+    if request.method == "GET":
+        return redirect("people:household_detail", pk=household.pk)
     member = _member(household, member_pk)
     form = RelationForm(request.POST, prefix=f"m{member.pk}")
     if form.is_valid():

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from pingan.people import services
 from pingan.people.filters import ResidentFilter, get_resident_for_user, grid_choices
@@ -122,10 +122,15 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show one plain number once, with a reason (logged), on the resident's page."""
+    """Show one plain number once, with a reason (logged), on the resident's page.
+
+    Reloading this URL (a GET) opens the resident's page again, the number masked.
+    """
     resident = get_resident_for_user(request.user, pk)
+    if request.method == "GET":
+        return redirect("people:resident_detail", pk=resident.pk)
     if not request.user.has_perm(services.REVEAL_PERMISSION):
         raise PermissionDenied(_("You may not reveal personal numbers."))
     form = RevealForm(request.POST)

@@ -230,3 +230,13 @@ def test_the_demo_gives_center_a_reminder_due_soon_and_loading_again_adds_none(u
     assert Reminder.objects.filter(owner=center, is_demo=True).count() == before
     (deadline,) = deadlines.open_deadlines(demo)
     assert abs(deadline.due_at - deadline.starts_at - dt.timedelta(minutes=2)).total_seconds() < 5
+
+
+def test_the_reminder_form_names_every_bad_field_at_once(client_as):
+    client = client_as("center")
+    response = client.post("/reminders/", {"title": "", "note": ""})
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) == {"title", "due_at"}
+    assert "请填写到期时间或分钟数（二选一）。" in errors["due_at"]
+    assert client.get("/reminders/").status_code == 200
