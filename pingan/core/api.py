@@ -1,12 +1,18 @@
-"""Shared API pieces: pagination and the error format."""
+"""Shared API pieces: pagination and the error format (the JSON parser: core.parsers)."""
 
 from __future__ import annotations
 
 import copy
 
 from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import translation
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -66,6 +72,17 @@ class RefField(serializers.Field):
         return {attr: getattr(value, attr) for attr in self.attrs}
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "too_large"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("The request is larger than %(mb)s MB.")
+            % {"mb": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024:.1f}"}
+        )
+
+
 class Conflict(exceptions.APIException):
     status_code = 409
     default_detail = "Conflict"
@@ -74,6 +91,9 @@ class Conflict(exceptions.APIException):
 
 def exception_handler(exc, context):
     """Map model errors: ValidationError → 400 with field errors, IllegalTransition → 409.
+
+    Django's limits on a request (RequestDataTooBig, too many fields), raised lazily when the
+    body is first read, answer in the API's JSON shape (413, 400), not as Django's HTML 400.
 
     A 409 carries the current status and the moves allowed now, so a client that lost a race
     can show the new state.
@@ -86,6 +106,10 @@ def exception_handler(exc, context):
             "allowed_actions": exc.allowed,
         }
         return response
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        exc = exceptions.ParseError(_("The request has too many fields or files."))
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)

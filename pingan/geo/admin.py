@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from pingan.accounts.admin import ScopedAdminMixin, ScopedInlineMixin
+from pingan.core import safe_json
 from pingan.geo.models import Grid, GridMember, Region
 
 GRID_IMPORT_MAX_BYTES = 20 * 1024 * 1024
@@ -51,7 +52,7 @@ class GridImportForm(forms.Form):
                 code="size",
             )
         try:
-            data = json.loads(upload.read().decode("utf-8-sig"))
+            data = safe_json.loads(upload.read().decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise forms.ValidationError(
                 _("The file is not valid UTF-8 JSON: %(error)s"), params={"error": exc}, code="json"
