@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pingan.core.excel import XLSX_CONTENT_TYPE
+from pingan.core.excel import XLSX_CONTENT_TYPE, workbook_problem
 from pingan.core.jobs import start_job
 from pingan.geo.models import Grid
 from pingan.people import exports
@@ -76,6 +76,9 @@ class ImportForm(forms.Form):
             raise forms.ValidationError(gettext_lazy("Upload an Excel workbook (.xlsx)."))
         if upload.size > MAX_UPLOAD:
             raise forms.ValidationError(gettext_lazy("The file is larger than 50 MB."))
+        problem = workbook_problem(upload)
+        if problem:
+            raise forms.ValidationError(problem)
         return upload
 
 
