@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 
 from django.conf import settings
 from django.core.exceptions import (
@@ -11,6 +12,7 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, serializers
@@ -35,6 +37,18 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
 
+class FloatField(serializers.FloatField):
+    """DRF's FloatField without what JSON slips through it: ``true`` (1.0), NaN and infinity."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
 _FIELDS: dict[tuple[type, str | None], dict] = {}
 
 
@@ -45,6 +59,11 @@ class ModelSerializer(serializers.ModelSerializer):
     event's JSON that was most of the time spent serializing. The fields depend only on the class
     and the language of their labels, so a copy of the first build serves every later one.
     """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.FloatField: FloatField,
+    }
 
     def get_fields(self):
         key = (type(self), translation.get_language())

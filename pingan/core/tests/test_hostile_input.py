@@ -11,6 +11,7 @@ import json
 import pytest
 from django.test import Client
 from django.urls import URLResolver, get_resolver
+from django.utils import translation
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
@@ -187,3 +188,81 @@ def test_an_id_is_a_whole_number_from_1_to_2_to_the_63rd_minus_1():
     assert as_id(str(MAX_ID)) == MAX_ID
     for bad in [BEYOND_64_BITS, "0", "-1", "1.5", "²", "１２", "", None, True, 2**64, "1e3"]:
         assert as_id(bad) is None, bad
+
+
+# --- sizes and text through the API -----------------------------------------------------------
+
+EVENTS = "/api/v1/events/"
+WALL = {"description": "挡墙裂缝", "village": "513999001001"}
+
+
+def test_a_description_over_4000_characters_is_a_chinese_field_error(api_as):
+    api = api_as("grid01")
+    with translation.override("zh-hans"):
+        response = api.post(
+            EVENTS,
+            {**WALL, "description": "裂" * 4001},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+
+    assert response.status_code == 400
+    [message] = response.json()["description"]
+    assert "4000" in message and "字符" in message
+
+
+@pytest.mark.parametrize("field", ["title", "address", "reporter_name"])
+def test_a_line_over_its_length_is_a_field_error(api_as, field):
+    response = api_as("center").post(
+        EVENTS, {**WALL, "channel": "hotline", field: "长" * 300}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_a_note_over_its_length_is_a_field_error_and_changes_nothing(api_as):
+    api = api_as("grid01")
+    event = api.post(EVENTS, WALL, format="json").json()
+
+    response = api.post(
+        f"{EVENTS}{event['id']}/actions/", {"action": "message", "note": "话" * 2001}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "note" in response.json()
+
+
+def test_invisible_characters_are_stripped_from_a_reports_title_and_description(api_as):
+    response = api_as("grid01").post(
+        EVENTS,
+        {
+            **WALL,
+            "title": "\u202e挡墙\u200b裂缝\x01",
+            "description": "后山\u2066挡墙\ufeff\x0b裂缝\n有垮塌危险",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["title"] == "挡墙裂缝"
+    assert body["description"] == "后山挡墙裂缝\n有垮塌危险"
+
+
+@pytest.mark.parametrize(
+    ("lng", "lat"), [(True, 30.0), (102.5, True), (False, False), ("NaN", 30.0), (102.5, "inf")]
+)
+def test_a_boolean_or_non_finite_coordinate_is_refused(api_as, lng, lat):
+    response = api_as("grid01").post(
+        EVENTS, {"description": "路灯坏了", "lng": lng, "lat": lat}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert {"lng", "lat"} & set(response.json())
+
+
+def test_locate_refuses_a_boolean_coordinate(api_as):
+    response = api_as("center").get("/api/v1/grids/locate/?lng=true&lat=30")
+
+    assert response.status_code == 400
