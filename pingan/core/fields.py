@@ -55,7 +55,7 @@ class NaturalSortKeyField(models.CharField):
         return value
 
 
-class _CleanText:
+class CleanTextMixin:
     """What a line or a text field shares: cleaned on save, its length enforced on save.
 
     A field's ``max_length`` is otherwise checked only by forms (and, for a CharField, by
@@ -93,17 +93,17 @@ class _CleanText:
         return super().formfield(**kwargs)
 
 
-class LineField(_CleanText, models.CharField):
+class LineField(CleanTextMixin, models.CharField):
     """One line a person types (a name, a title, an address): cleaned by ``clean_line``."""
 
 
-class NoteField(_CleanText, models.CharField):
+class NoteField(CleanTextMixin, models.CharField):
     """A short text of lines (a note, a comment, a reason): cleaned by ``clean_text``."""
 
     multiline = True
 
 
-class LongTextField(_CleanText, models.TextField):
+class LongTextField(CleanTextMixin, models.TextField):
     """Lines of text with a required ``max_length`` that, unlike a TextField's, always holds."""
 
     multiline = True
