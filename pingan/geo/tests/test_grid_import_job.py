@@ -129,3 +129,13 @@ def test_an_unreadable_feature_collection_fails_the_job_with_the_reason(
     job = start(user("admin"), "geo.import_grids", django_capture_on_commit_callbacks, path=stored)
     assert job.status == Job.Status.FAILED
     assert "FeatureCollection" in job.error
+
+
+def test_the_import_view_refuses_deeply_nested_json_with_a_field_error(client_as):
+    body = b'{"type": "FeatureCollection", "features": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+
+    response = client_as("admin").post(reverse(IMPORT_URL), {"file": upload("grids.geojson", body)})
+
+    assert response.status_code == 200  # the form again, with the file's error
+    assert response.context["form"].errors["file"]
+    assert not Job.objects.exists()
