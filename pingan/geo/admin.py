@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 
 from django import forms
 from django.contrib import admin
@@ -14,7 +13,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -136,7 +134,7 @@ class GridAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """Take a GeoJSON upload and import it as a background job; show the job's page."""
-        from pingan.core.jobs import start_job
+        from pingan.core.jobs import start_job, upload_name
         from pingan.geo.jobs import IMPORT_GRIDS
 
         if not self.has_import_permission(request):
@@ -145,9 +143,7 @@ class GridAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             filename = os.path.basename(upload.name)
-            stored = default_storage.save(
-                f"imports/{uuid.uuid4().hex}-{get_valid_filename(filename)}", upload
-            )
+            stored = default_storage.save(upload_name(filename), upload)
             job = start_job(
                 kind=IMPORT_GRIDS,
                 title=gettext("Import grids from %(file)s") % {"file": filename},

@@ -367,3 +367,18 @@ def test_a_workbook_that_would_unpack_past_the_limit_is_refused_before_unpacking
     assert response.status_code == 400
     assert len(out.getvalue()) < 5_000
     assert not Job.objects.exists()
+
+
+def test_a_workbook_with_a_very_long_chinese_name_starts_its_import(client_as, media):
+    name = "示范县南门社区第一网格实有人口登记台账" * 12 + ".xlsx"  # 230 characters, 680 bytes
+    book = Workbook()
+    book.active.append(["姓名"])
+    content = io.BytesIO()
+    book.save(content)
+
+    response = _post_import(client_as("center"), name, content.getvalue())
+
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert len(job.title) <= 200 and job.title.endswith("…")
+    assert len(job.params["path"].encode()) < 200

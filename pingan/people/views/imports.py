@@ -8,7 +8,6 @@ start them and send the user to the job's progress page.
 from __future__ import annotations
 
 import os
-import uuid
 
 from django import forms
 from django.conf import settings
@@ -19,13 +18,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pingan.core.excel import XLSX_CONTENT_TYPE, workbook_problem
-from pingan.core.jobs import start_job
+from pingan.core.jobs import start_job, upload_name
 from pingan.geo.models import Grid
 from pingan.people import exports
 from pingan.people.filters import may_collect
@@ -134,9 +132,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
         kind = form.cleaned_data["kind"]
         upload = form.cleaned_data["file"]
         filename = os.path.basename(upload.name)
-        stored = default_storage.save(
-            f"imports/{uuid.uuid4().hex}-{get_valid_filename(filename)}", upload
-        )
+        stored = default_storage.save(upload_name(filename), upload)
         job = start_job(
             kind=import_job_kind(kind),
             title=str(IMPORT_TITLES[kind]) % {"file": filename},
