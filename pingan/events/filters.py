@@ -110,10 +110,16 @@ class EventFilter(django_filters.FilterSet):
     def filter_reported(self, queryset, name, value):
         if value is None:
             return queryset
-        start = timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+        # The day's start (after) or the next day's (until), as UTC: the query converts it, and
+        # at the calendar's ends (0001-01-01, 9999-12-31) that overflows. There is no bound.
+        try:
+            day = value if name == "reported_after" else value + dt.timedelta(days=1)
+            bound = timezone.make_aware(dt.datetime.combine(day, dt.time.min)).astimezone(dt.UTC)
+        except OverflowError:
+            return queryset
         if name == "reported_after":
-            return queryset.filter(reported_at__gte=start)
-        return queryset.filter(reported_at__lt=start + dt.timedelta(days=1))
+            return queryset.filter(reported_at__gte=bound)
+        return queryset.filter(reported_at__lt=bound)
 
     def filter_overdue(self, queryset, name, value):
         if value is None:

@@ -125,6 +125,7 @@ def test_an_id_filter_beyond_64_bits_is_a_400_naming_the_filter(api_as):
     "url",
     [
         "/api/v1/events/?page={n}",
+        "/api/v1/events/?reported_after=0001-01-01&reported_before=9999-12-31",
         "/api/v1/events/?page_size={n}",
         "/api/v1/events/?grid={n}",
         "/api/v1/events/?category={n}",
@@ -141,7 +142,7 @@ def test_an_id_filter_beyond_64_bits_is_a_400_naming_the_filter(api_as):
         "/api/v1/reminders/{n}/",
     ],
 )
-def test_no_api_read_with_an_id_beyond_64_bits_fails(api_as, url):
+def test_no_api_read_with_an_id_beyond_64_bits_or_a_day_at_the_calendars_end_fails(api_as, url):
     response = api_as("center").get(url.format(n=BEYOND_64_BITS))
 
     assert response.status_code < 500
@@ -153,6 +154,7 @@ def test_no_api_read_with_an_id_beyond_64_bits_fails(api_as, url):
     [
         "/events/?department={n}",
         "/events/?page={n}",
+        "/events/?reported_after=0001-01-01&reported_before=9999-12-31",
         "/events/?grid={n}",
         "/events/{n}/",
         "/events/export/?department={n}",
@@ -174,7 +176,7 @@ def test_no_api_read_with_an_id_beyond_64_bits_fails(api_as, url):
         "/reminders/{n}/",
     ],
 )
-def test_no_page_with_an_id_beyond_64_bits_fails(client_as, url):
+def test_no_page_with_an_id_beyond_64_bits_or_a_day_at_the_calendars_end_fails(client_as, url):
     client: Client = client_as("center")
 
     response = client.get(url.format(n=BEYOND_64_BITS))
