@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core.constraints import exactly_one_set
+from pingan.core.fields import LineField
 
 
 class UserQuerySet(models.QuerySet):
@@ -38,7 +39,7 @@ class User(AbstractUser):
     """A person who signs in: staff of a centre, a grid worker, a handler, or a resident."""
 
     # Chinese names are not split into first and last names.
-    full_name = models.CharField(_("full name"), max_length=50, blank=True)
+    full_name = LineField(_("full name"), max_length=50, blank=True)
     is_demo = models.BooleanField(_("demo account"), default=False)
 
     objects = PinganUserManager()
@@ -77,8 +78,8 @@ class Department(models.Model):
         OTHER = "other", _("Other")
 
     code = models.CharField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    short_name = models.CharField(_("short name"), max_length=30, blank=True)
+    name = LineField(_("name"), max_length=100)
+    short_name = LineField(_("short name"), max_length=30, blank=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.BUREAU)
     region = models.ForeignKey(
         "geo.Region",

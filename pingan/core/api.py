@@ -1,12 +1,20 @@
-"""Shared API pieces: pagination and the error format."""
+"""Shared API pieces: pagination and the error format (the JSON parser: core.parsers)."""
 
 from __future__ import annotations
 
 import copy
+import math
 
 from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils import translation
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -29,6 +37,18 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
 
+class FloatField(serializers.FloatField):
+    """DRF's FloatField without what JSON slips through it: ``true`` (1.0), NaN and infinity."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
 _FIELDS: dict[tuple[type, str | None], dict] = {}
 
 
@@ -39,6 +59,11 @@ class ModelSerializer(serializers.ModelSerializer):
     event's JSON that was most of the time spent serializing. The fields depend only on the class
     and the language of their labels, so a copy of the first build serves every later one.
     """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.FloatField: FloatField,
+    }
 
     def get_fields(self):
         key = (type(self), translation.get_language())
@@ -66,6 +91,17 @@ class RefField(serializers.Field):
         return {attr: getattr(value, attr) for attr in self.attrs}
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "too_large"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("The request is larger than %(mb)s MB.")
+            % {"mb": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024:.1f}"}
+        )
+
+
 class Conflict(exceptions.APIException):
     status_code = 409
     default_detail = "Conflict"
@@ -74,6 +110,9 @@ class Conflict(exceptions.APIException):
 
 def exception_handler(exc, context):
     """Map model errors: ValidationError → 400 with field errors, IllegalTransition → 409.
+
+    Django's limits on a request (RequestDataTooBig, too many fields), raised lazily when the
+    body is first read, answer in the API's JSON shape (413, 400), not as Django's HTML 400.
 
     A 409 carries the current status and the moves allowed now, so a client that lost a race
     can show the new state.
@@ -86,6 +125,10 @@ def exception_handler(exc, context):
             "allowed_actions": exc.allowed,
         }
         return response
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        exc = exceptions.ParseError(_("The request has too many fields or files."))
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)

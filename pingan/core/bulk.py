@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from django.db import connections, models, router
 
-from pingan.core.fields import NaturalSortKeyField
+from pingan.core.fields import CleanTextMixin, NaturalSortKeyField
 
 
 def copy_create(objs: Sequence[models.Model], *, using: str | None = None) -> None:
@@ -44,7 +44,7 @@ def copy_create(objs: Sequence[models.Model], *, using: str | None = None) -> No
         for f in fields
         if getattr(f, "auto_now", False)
         or getattr(f, "auto_now_add", False)
-        or isinstance(f, NaturalSortKeyField)
+        or isinstance(f, NaturalSortKeyField | CleanTextMixin)  # cleaned and checked on save
     ]
     for obj in objs:
         for f in computed:

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from urllib.parse import quote
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, TYPE_STRING, Cell
@@ -40,6 +42,11 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A sheet's name: at most 31 characters (Excel's limit).
 TITLE_LENGTH = 31
+
+# What an uploaded workbook may unpack to. A real 50 MB ledger unpacks to a few hundred MB; a
+# zip bomb of a few kB claims gigabytes (the sizes in the zip's directory, read before any
+# unpacking).
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 
 # (heading, column width) of each column of a sheet.
 Heading = Sequence[tuple[str, int]]
@@ -79,6 +86,29 @@ def cell_value(sheet: WriteOnlyWorksheet, value: Any) -> Any:
     if value.startswith(FORMULA_STARTS):
         return text_cell(sheet, value)
     return value
+
+
+def workbook_problem(upload: IO[bytes]) -> str:
+    """Return why ``upload`` cannot be an .xlsx workbook to import ('' when it can be).
+
+    Reads only the zip's directory: not a zip, no workbook part inside, or contents that would
+    unpack past :data:`MAX_UNPACKED_BYTES` (a zip bomb). The file is left at its start.
+    """
+    try:
+        upload.seek(0)
+        with zipfile.ZipFile(upload) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return _("The file is not an Excel workbook (.xlsx).")
+    finally:
+        upload.seek(0)
+    if not any(entry.filename == "xl/workbook.xml" for entry in entries):
+        return _("The file is not an Excel workbook (.xlsx).")
+    if sum(entry.file_size for entry in entries) > MAX_UNPACKED_BYTES:
+        return _("The workbook would unpack to more than %(gb)d GB.") % {
+            "gb": MAX_UNPACKED_BYTES // 1024**3
+        }
+    return ""
 
 
 def cell_text(value: Any) -> str:

@@ -25,17 +25,22 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from pingan.core.models import Job
+from pingan.core.text import clean_line
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +101,33 @@ def get_job_function(func_path: str) -> JobFunction:
     return func
 
 
+def upload_name(filename: str, folder: str = "imports") -> str:
+    """Return a new storage name for an uploaded file, under ``folder``, keeping its name short.
+
+    A file system takes 255 bytes per name: an upload called after its 100 Chinese characters
+    (300 bytes in UTF-8) made the save fail. The name is kept to 100 bytes, then its suffix.
+    """
+    try:
+        safe = get_valid_filename(os.path.basename(filename))
+    except SuspiciousFileOperation:
+        safe = "upload"
+    stem, suffix = os.path.splitext(safe)
+    stem = stem.encode()[:100].decode(errors="ignore")
+    return f"{folder}/{uuid.uuid4().hex}-{stem}{suffix[:10]}"
+
+
 def start_job(*, kind: str, title: str, user, func_path: str, params: dict | None = None) -> Job:
-    """Create a queued job for ``user`` and queue it for the worker once the transaction commits."""
+    """Create a queued job for ``user`` and queue it for the worker once the transaction commits.
+
+    A ``title`` longer than a job's (it often names an uploaded file) is cut with "…".
+    """
     get_job_function(func_path)  # refuse an unknown function now, not in the worker
     params = dict(params or {})
     json.dumps(params)  # a TypeError here beats a half-created job
+    title = clean_line(str(title))
+    limit = Job._meta.get_field("title").max_length
+    if len(title) > limit:
+        title = title[: limit - 1] + "…"
     job = Job.objects.create(
         kind=kind,
         title=title,

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from django.http import HttpRequest
 
+from pingan.core.ids import MAX_ID
+
 PAGE_SIZE = 50
 
 
@@ -71,6 +73,8 @@ def window(
         number = max(1, int(request.GET.get("page", 1)))
     except (TypeError, ValueError):
         number = 1
+    # A page past what a database can skip to (?page=10**30) is just a page after the last.
+    number = min(number, MAX_ID // per_page)
     if total is not None:
         number = min(number, max(1, math.ceil(total / per_page)))
     start = (number - 1) * per_page

@@ -21,6 +21,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.fields import LongTextField
+
 
 class TimelineEntry(models.Model):
     """One line of an item's timeline: who did what, when, from which status to which."""
@@ -49,7 +51,7 @@ class TimelineEntry(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    note = models.TextField(_("note"), blank=True)
+    note = LongTextField(_("note"), max_length=4000, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:

@@ -18,7 +18,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -36,8 +35,6 @@ from pingan.events.serializers import (
     ReportSerializer,
 )
 from pingan.geo.models import Region
-
-PARSERS = [JSONParser, MultiPartParser, FormParser]
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -288,7 +285,6 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     queryset = Event.objects.none()  # the real one is scoped per request in get_queryset()
     filterset_class = EventFilter
     lookup_value_regex = r"\d+"
-    parser_classes = PARSERS
 
     def get_queryset(self):
         base = detail_queryset() if self.action == "retrieve" else event_queryset()

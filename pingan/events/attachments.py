@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -10,12 +11,17 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
 
 from pingan.events.models import Attachment, Event, EventLog
 
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 THUMBNAIL_SIZE = (320, 320)
+# The largest photo taken in: 64 megapixels, above any phone camera's (a 20000×20000 header is
+# 400). Pillow refuses to decode past twice its MAX_IMAGE_PIXELS on its own; set it to ours.
+MAX_PIXELS = 64_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 def _max_bytes() -> int:
@@ -35,25 +41,51 @@ def inspect(upload) -> tuple[str, str]:
     head = upload.read(5)
     upload.seek(0)
     if head == b"%PDF-":
+        if not _is_pdf(upload):
+            raise _not_a_photo(name)
         return "application/pdf", "pdf"
     try:
-        with Image.open(upload) as image:
-            kind = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError(
-            _("“%(name)s” is not a photo (JPEG, PNG, WebP, GIF) or a PDF.") % {"name": name},
-            code="bad_type",
-        ) from exc
+        # A header may claim 20000×20000 pixels (a decompression bomb): Pillow warns past
+        # MAX_IMAGE_PIXELS and raises past twice that; both are refused here, before decoding.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as image:
+                kind = image.format
+                width, height = image.size
+                image.verify()
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as exc:
+        raise _not_a_photo(name) from exc
     finally:
         upload.seek(0)
-    if kind not in IMAGE_TYPES:
-        raise ValidationError(
-            _("“%(name)s” is not a photo (JPEG, PNG, WebP, GIF) or a PDF.") % {"name": name},
-            code="bad_type",
-        )
+    if kind not in IMAGE_TYPES or width * height > MAX_PIXELS:
+        raise _not_a_photo(name)
     content_type = IMAGE_TYPES[kind]
     return content_type, EXTENSIONS[content_type]
+
+
+def _not_a_photo(name: str) -> ValidationError:
+    return ValidationError(
+        _("“%(name)s” is not a photo (JPEG, PNG, WebP, GIF) or a PDF.") % {"name": name},
+        code="bad_type",
+    )
+
+
+def _is_pdf(upload) -> bool:
+    """Return whether ``upload`` parses as a PDF with at least one page (not just its header)."""
+    upload.seek(0)
+    try:
+        return len(PdfReader(upload, strict=False).pages) > 0
+    except Exception:  # noqa: BLE001 - a hostile file may break the parser in any way
+        return False
+    finally:
+        upload.seek(0)
 
 
 def validate_uploads(files: Iterable, field: str = "photos") -> list:

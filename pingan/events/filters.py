@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.ids import IdFilter
 from pingan.events.models import Event
 
 NUMBER_RE = re.compile(r"^[A-Za-z]{1,4}-\d{8}-\d{1,6}$")  # a whole number, SJ-20260314-0007
@@ -35,7 +36,7 @@ class EventFilter(django_filters.FilterSet):
     township = django_filters.CharFilter(method="filter_region", label=_("Township (code)"))
     region = django_filters.CharFilter(method="filter_region", label=_("Region (code)"))
     grid = django_filters.CharFilter(field_name="grid__code", label=_("Grid (code)"))
-    department = django_filters.NumberFilter(field_name="department_id", label=_("Department"))
+    department = IdFilter(field_name="department_id", label=_("Department"))
     channel = django_filters.ChoiceFilter(choices=Event.Channel.choices, label=_("Channel"))
     supervision = django_filters.ChoiceFilter(
         choices=[c for c in Event.Supervision.choices if c[0]], label=_("Supervision")
@@ -109,10 +110,16 @@ class EventFilter(django_filters.FilterSet):
     def filter_reported(self, queryset, name, value):
         if value is None:
             return queryset
-        start = timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+        # The day's start (after) or the next day's (until), as UTC: the query converts it, and
+        # at the calendar's ends (0001-01-01, 9999-12-31) that overflows. There is no bound.
+        try:
+            day = value if name == "reported_after" else value + dt.timedelta(days=1)
+            bound = timezone.make_aware(dt.datetime.combine(day, dt.time.min)).astimezone(dt.UTC)
+        except OverflowError:
+            return queryset
         if name == "reported_after":
-            return queryset.filter(reported_at__gte=start)
-        return queryset.filter(reported_at__lt=start + dt.timedelta(days=1))
+            return queryset.filter(reported_at__gte=bound)
+        return queryset.filter(reported_at__lt=bound)
 
     def filter_overdue(self, queryset, name, value):
         if value is None:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pingan.accounts.models import Department
+from pingan.core.text import CleanCharField
 from pingan.core.transitions import Move
 from pingan.events import attachments, routing
 from pingan.events.models import Category, Event, Priority, RoutingRule
@@ -165,12 +166,13 @@ class PinganForm(forms.Form):
 class ReportForm(PinganForm):
     """A report from the phone: what, where (GPS or village), photos, and an idempotency key."""
 
-    description = forms.CharField(
+    description = CleanCharField(
+        multiline=True,
         label=_("What is the problem?"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=4000,
     )
-    title = forms.CharField(label=_("Title (optional)"), max_length=100, required=False)
+    title = CleanCharField(label=_("Title (optional)"), max_length=100, required=False)
     category = forms.ChoiceField(label=_("Category (optional)"), required=False)
     photos = MultiplePhotoField(label=_("Photos"), required=False)
     # Hidden fields carry labels too: their errors are shown by name above the form.
@@ -185,7 +187,7 @@ class ReportForm(PinganForm):
         label=_("Latitude"), widget=forms.HiddenInput, required=False, min_value=-90, max_value=90
     )
     village = forms.ChoiceField(label=_("Village / community"), required=False)
-    address = forms.CharField(label=_("Address or landmark"), max_length=200, required=False)
+    address = CleanCharField(label=_("Address or landmark"), max_length=200, required=False)
     channel = forms.ChoiceField(label=_("Channel"))
     client_key = forms.CharField(
         label=_("Form key"), widget=forms.HiddenInput, max_length=64, required=False
@@ -242,7 +244,7 @@ HOTLINE_CHANNELS = (Event.Channel.HOTLINE, Event.Channel.APPEAL_BOX, Event.Chann
 class HotlineForm(ReportForm):
     """A call to the 12345 hotline or a slip from the appeal box, taken by centre staff."""
 
-    reporter_name = forms.CharField(label=_("Caller's name"), max_length=50, required=False)
+    reporter_name = CleanCharField(label=_("Caller's name"), max_length=50, required=False)
     reporter_phone = forms.CharField(label=_("Caller's phone"), max_length=30, required=False)
     lng = forms.FloatField(label=_("Longitude"), required=False, min_value=-180, max_value=180)
     lat = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
@@ -289,8 +291,10 @@ class OneKeyForm(PinganForm):
         max_length=30,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
-    note = forms.CharField(
+    note = CleanCharField(
+        multiline=True,
         label=_("What the caller said (optional)"),
+        max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -392,7 +396,8 @@ class ActionForm(PinganForm):
     @staticmethod
     def _field(name, move, event, departments, suggestion, categories, villages):
         if name == "note":
-            return forms.CharField(
+            return CleanCharField(
+                multiline=True,
                 label=move.note_label or _("Note"),
                 max_length=2000,
                 widget=forms.Textarea(attrs={"rows": 2}),
@@ -451,7 +456,7 @@ class ActionForm(PinganForm):
             limit = 180 if name == "lng" else 90
             return forms.FloatField(label=label, min_value=-limit, max_value=limit)
         if name == "title":
-            return forms.CharField(label=_("Title"), max_length=100)
+            return CleanCharField(label=_("Title"), max_length=100)
         if name == "priority":
             return forms.ChoiceField(
                 label=_("Priority"), choices=[("", _("Unchanged")), *Priority.choices]

@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pingan.accounts.models import Department
-from pingan.core.api import ModelSerializer, RefField
+from pingan.core.api import FloatField, ModelSerializer, RefField
 from pingan.core.transitions import allowed_moves
 from pingan.events import queries
 from pingan.events.intake_warnings import POINT_OUTSIDE, intake_warnings
@@ -167,7 +167,7 @@ class DuplicateSerializer(serializers.Serializer):
     title = serializers.CharField(source="event.display_title")
     status = serializers.ChoiceField(source="event.status", choices=Event.Status.choices)
     reported_at = serializers.DateTimeField(source="event.reported_at")
-    distance_m = serializers.FloatField()
+    distance_m = FloatField()
 
 
 class WarningSerializer(serializers.Serializer):
@@ -381,12 +381,17 @@ class EventSerializer(EventListSerializer):
 # --- input -------------------------------------------------------------------------------
 
 
+# A note on a move: what the action form takes (the timeline holds twice that).
+NOTE_LENGTH = 2000
+
+
 class ReportSerializer(serializers.Serializer):
     """A new report (JSON, or multipart form data when photos are sent)."""
 
     description = serializers.CharField(
         allow_blank=True,
         trim_whitespace=True,
+        max_length=Event._meta.get_field("description").max_length,
         help_text=_("What is wrong, in the reporter's words."),
     )
     title = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -396,10 +401,8 @@ class ReportSerializer(serializers.Serializer):
         allow_blank=True,
         help_text=_("Code of an active category; without it keyword rules classify the report."),
     )
-    lng = serializers.FloatField(
-        required=False, allow_null=True, help_text=_("Longitude (WGS 84).")
-    )
-    lat = serializers.FloatField(required=False, allow_null=True, help_text=_("Latitude (WGS 84)."))
+    lng = FloatField(required=False, allow_null=True, help_text=_("Longitude (WGS 84)."))
+    lat = FloatField(required=False, allow_null=True, help_text=_("Latitude (WGS 84)."))
     village = serializers.CharField(
         max_length=12,
         required=False,
@@ -443,7 +446,7 @@ class OneKeyCallSerializer(serializers.Serializer):
     phone = serializers.CharField(
         max_length=30, help_text=_("The calling number of a registered one-key call terminal.")
     )
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_LENGTH)
     client_key = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
@@ -451,7 +454,7 @@ class ActionSerializer(serializers.Serializer):
     """One move: its name, a note, and the fields the move takes (see ``allowed_actions``)."""
 
     action = serializers.ChoiceField(choices=[(a, a) for a in ACTIONS])
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_LENGTH)
     department = serializers.CharField(
         required=False, help_text=_("dispatch, reassign: the department's id or code.")
     )
@@ -469,8 +472,8 @@ class ActionSerializer(serializers.Serializer):
     village = serializers.CharField(
         required=False, allow_blank=True, help_text=_("update: village code.")
     )
-    lng = serializers.FloatField(required=False, allow_null=True)
-    lat = serializers.FloatField(required=False, allow_null=True)
+    lng = FloatField(required=False, allow_null=True)
+    lat = FloatField(required=False, allow_null=True)
     title = serializers.CharField(required=False, allow_blank=True, max_length=100)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False, allow_blank=True)
     due_at = serializers.DateTimeField(

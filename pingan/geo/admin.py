@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 
 from django import forms
 from django.contrib import admin
@@ -14,11 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from pingan.accounts.admin import ScopedAdminMixin, ScopedInlineMixin
+from pingan.core import safe_json
 from pingan.geo.models import Grid, GridMember, Region
 
 GRID_IMPORT_MAX_BYTES = 20 * 1024 * 1024
@@ -51,7 +50,7 @@ class GridImportForm(forms.Form):
                 code="size",
             )
         try:
-            data = json.loads(upload.read().decode("utf-8-sig"))
+            data = safe_json.loads(upload.read().decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise forms.ValidationError(
                 _("The file is not valid UTF-8 JSON: %(error)s"), params={"error": exc}, code="json"
@@ -135,7 +134,7 @@ class GridAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """Take a GeoJSON upload and import it as a background job; show the job's page."""
-        from pingan.core.jobs import start_job
+        from pingan.core.jobs import start_job, upload_name
         from pingan.geo.jobs import IMPORT_GRIDS
 
         if not self.has_import_permission(request):
@@ -144,9 +143,7 @@ class GridAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             filename = os.path.basename(upload.name)
-            stored = default_storage.save(
-                f"imports/{uuid.uuid4().hex}-{get_valid_filename(filename)}", upload
-            )
+            stored = default_storage.save(upload_name(filename), upload)
             job = start_job(
                 kind=IMPORT_GRIDS,
                 title=gettext("Import grids from %(file)s") % {"file": filename},

@@ -25,7 +25,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from pingan.core.api import ModelSerializer
+from pingan.core.api import FloatField, ModelSerializer
 from pingan.geo.features import grid_features, region_features
 from pingan.geo.filters import GridFilter, RegionFilter
 from pingan.geo.locate import locate
@@ -228,12 +228,8 @@ class RegionFeatureCollectionSerializer(serializers.Serializer):
 class LocateQuerySerializer(serializers.Serializer):
     """The point to locate, in WGS 84 degrees (DRF refuses NaN and infinity itself)."""
 
-    lng = serializers.FloatField(
-        min_value=-180, max_value=180, help_text=_("Longitude, −180…180 (WGS 84).")
-    )
-    lat = serializers.FloatField(
-        min_value=-90, max_value=90, help_text=_("Latitude, −90…90 (WGS 84).")
-    )
+    lng = FloatField(min_value=-180, max_value=180, help_text=_("Longitude, −180…180 (WGS 84)."))
+    lat = FloatField(min_value=-90, max_value=90, help_text=_("Latitude, −90…90 (WGS 84)."))
 
 
 class LocatedGridSerializer(ModelSerializer):
@@ -243,8 +239,8 @@ class LocatedGridSerializer(ModelSerializer):
 
 
 class LocateResultSerializer(serializers.Serializer):
-    lng = serializers.FloatField()
-    lat = serializers.FloatField()
+    lng = FloatField()
+    lat = FloatField()
     located = serializers.BooleanField(
         help_text=_("Whether the point lies in a grid or near enough to a village.")
     )
@@ -252,7 +248,7 @@ class LocateResultSerializer(serializers.Serializer):
         choices=[("grid", _("Inside a grid")), ("nearest_village", _("Nearest village"))],
         allow_null=True,
     )
-    distance_km = serializers.FloatField(
+    distance_km = FloatField(
         allow_null=True, help_text=_("0 inside a grid; the distance to the nearest village.")
     )
     grid = LocatedGridSerializer(allow_null=True)

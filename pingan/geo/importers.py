@@ -23,6 +23,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, models, transaction
 from django.utils.translation import gettext as _
 
+from pingan.core import safe_json
 from pingan.core.excel import cell_text
 from pingan.geo.models import CODE_LENGTHS, Grid, Region
 
@@ -489,7 +490,7 @@ def read_features(path: str | Path) -> list[Any]:
     """Return the features of a GeoJSON FeatureCollection file, or raise ImportFileError."""
     data = _read_bytes(path)
     try:
-        collection = json.loads(data.decode("utf-8-sig"))
+        collection = safe_json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise ImportFileError(_("The GeoJSON file is not UTF-8 text.")) from exc
     except json.JSONDecodeError as exc:

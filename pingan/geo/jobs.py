@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import shutil
 import tempfile
@@ -13,6 +11,7 @@ from contextlib import contextmanager
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
+from pingan.core.excel import write_workbook
 from pingan.core.jobs import JobError, job_function
 from pingan.core.models import Job
 from pingan.geo.importers import ImportFileError, ImportReport, import_grids
@@ -41,13 +40,14 @@ def local_copy(name: str) -> Iterator[str]:
 
 
 def rejection_report(report: ImportReport) -> bytes:
-    """Return the rejected features as CSV (UTF-8 with BOM, so Excel reads the Chinese)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("feature"), _("grid code"), _("reason")])
-    for error in sorted(report.errors, key=lambda e: e.row):
-        writer.writerow([error.row, error.code, error.reason])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """Return the rejected features as a workbook (codes from the file stay text, see core.excel).
+
+    Not CSV: a code such as ``=cmd|…`` from the uploaded file would be a live formula there.
+    """
+    heading = [(_("feature"), 10), (_("grid code"), 20), (_("reason"), 60)]
+    rows = ([e.row, e.code, e.reason] for e in sorted(report.errors, key=lambda e: e.row))
+    content, _count = write_workbook(_("Rejected features"), heading, rows)
+    return content
 
 
 @job_function(IMPORT_GRIDS)
@@ -73,7 +73,7 @@ def import_grids_job(job: Job, *, path: str, filename: str = "") -> None:
         "rejected": len(report.errors),
     }
     job.set_summary(summary)
-    job.set_result_file(f"grid-import-{job.pk}-rejected.csv", rejection_report(report))
+    job.set_result_file(f"grid-import-{job.pk}-rejected.xlsx", rejection_report(report))
     job.log(report.summary())
     for line in report.error_lines()[:20]:
         job.log(line)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.fields import LineField, LongTextField
 from pingan.geo import geometry
 
 # GB/T 2260 and the 12-digit 统计用区划代码: how many digits a code has at each level.
@@ -48,7 +49,7 @@ class Region(models.Model):
         VILLAGE = "village", _("Village / community")
 
     code = models.CharField(_("code"), max_length=12, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = LineField(_("name"), max_length=100)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
         "self",
@@ -186,7 +187,7 @@ class Grid(models.Model):
     code = models.CharField(
         _("grid code"), max_length=20, unique=True, validators=[validate_grid_code]
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = LineField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.RURAL)
     subkind = models.CharField(
         _("sub-kind"), max_length=12, choices=SubKind.choices, blank=True, default=""
@@ -205,7 +206,7 @@ class Grid(models.Model):
     active_from = models.DateField(_("active from"), null=True, blank=True)
     active_until = models.DateField(_("active until"), null=True, blank=True)
     is_active = models.BooleanField(_("in use"), default=True)
-    description = models.TextField(_("description"), blank=True)
+    description = LongTextField(_("description"), max_length=5000, blank=True)
     is_demo = models.BooleanField(_("demo data"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -320,7 +321,7 @@ class GridMember(models.Model):
         on_delete=models.SET_NULL,
         related_name="grid_teams",
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = LineField(_("name"), max_length=50)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     # A work phone posted on the grid's public notice board (网格公示牌), not a private number.
     work_phone = models.CharField(_("work phone"), max_length=20, blank=True)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from pingan.core.ids import as_id
 from pingan.geo import exports, extent
 from pingan.geo.features import grid_features, region_features
 from pingan.geo.filters import GridFilter, RegionFilter
@@ -157,7 +158,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
     config = _map_config(
         gridsUrl=reverse("geo:map_grids"),
         regionsUrl=reverse("geo:map_regions"),
-        focusGrid=int(focus) if focus.isdigit() else None,
+        focusGrid=as_id(focus),
         # The user's area, which the map fits (grids outside it are drawn, not fitted).
         extent=area.bbox() if area else None,
     )

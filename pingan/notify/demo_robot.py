@@ -6,8 +6,6 @@ It lets ``make demo`` show a real webhook call on a machine with no internet. It
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
@@ -15,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from pingan.core import safe_json
 from pingan.notify.models import Channel, RobotMessage
 
 ROBOTS = {"wecom": Channel.Kind.WECOM_ROBOT, "dingtalk": Channel.Kind.DINGTALK_ROBOT}
@@ -28,7 +27,7 @@ def receive(request: HttpRequest, robot: str) -> JsonResponse:
     if not settings.PINGAN_DEMO_ROBOT or robot not in ROBOTS:
         raise Http404
     try:
-        payload = json.loads(request.body or b"")
+        payload = safe_json.loads(request.body or b"")
     except (ValueError, UnicodeDecodeError):
         return JsonResponse({"errcode": 40001, "errmsg": "invalid json"}, status=400)
     if not isinstance(payload, dict) or "msgtype" not in payload:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from pingan.core import crypto
-from pingan.core.fields import NaturalSortKeyField
+from pingan.core.fields import LineField, LongTextField, NaturalSortKeyField, NoteField
 from pingan.geo.models import Place
 from pingan.people import idnumber, uscc
 
@@ -85,11 +85,11 @@ def normalise_address(*parts: str) -> str:
 class Address(Collected):
     """A standard address (标准地址): village, road, number, building, unit, room."""
 
-    street = models.CharField(_("street or road"), max_length=100)
-    number = models.CharField(_("number"), max_length=20, blank=True)
-    building = models.CharField(_("building"), max_length=20, blank=True)
-    unit = models.CharField(_("unit"), max_length=20, blank=True)
-    room = models.CharField(_("room"), max_length=20, blank=True)
+    street = LineField(_("street or road"), max_length=100)
+    number = LineField(_("number"), max_length=20, blank=True)
+    building = LineField(_("building"), max_length=20, blank=True)
+    unit = LineField(_("unit"), max_length=20, blank=True)
+    room = LineField(_("room"), max_length=20, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     normalised = models.CharField(_("normalised form"), max_length=255, unique=True, editable=False)
@@ -131,10 +131,10 @@ class House(Collected):
         Address, verbose_name=_("address"), on_delete=models.PROTECT, related_name="house"
     )
     use = models.CharField(_("use"), max_length=12, choices=Use.choices, default=Use.HOME)
-    owner_name = models.CharField(pgettext_lazy("house", "owner"), max_length=50, blank=True)
-    occupier_name = models.CharField(_("occupier"), max_length=50, blank=True)
+    owner_name = LineField(pgettext_lazy("house", "owner"), max_length=50, blank=True)
+    occupier_name = LineField(_("occupier"), max_length=50, blank=True)
     is_rented = models.BooleanField(_("rented out"), default=False)
-    safety_notes = models.TextField(_("safety notes"), blank=True)
+    safety_notes = LongTextField(_("safety notes"), max_length=2000, blank=True)
 
     class Meta:
         verbose_name = _("house")
@@ -162,7 +162,7 @@ class Resident(Collected):
         MOVED_OUT = "moved_out", _("Moved out")
         DECEASED = "deceased", _("Deceased")
 
-    name = models.CharField(_("name"), max_length=50, db_index=True)
+    name = LineField(_("name"), max_length=50, db_index=True)
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     id_number_encrypted = models.TextField(_("ID number (encrypted)"), editable=False)
@@ -177,7 +177,7 @@ class Resident(Collected):
         _("phone hash"), max_length=64, blank=True, db_index=True, editable=False
     )
     phone_masked = models.CharField(_("phone"), max_length=20, blank=True, editable=False)
-    registered_address = models.CharField(_("household registration address"), max_length=200)
+    registered_address = LineField(_("household registration address"), max_length=200)
     address = models.ForeignKey(
         Address,
         verbose_name=_("actual residence"),
@@ -324,7 +324,7 @@ class Organization(Collected):
         SOCIAL = "social", _("Social organisation")
         OTHER = "other", _("Other")
 
-    name = models.CharField(_("name"), max_length=100, db_index=True)
+    name = LineField(_("name"), max_length=100, db_index=True)
     # Credit codes are public (on every business licence): stored in clear, checked by GB 32100.
     credit_code = models.CharField(
         _("unified social credit code"),
@@ -343,7 +343,7 @@ class Organization(Collected):
         on_delete=models.SET_NULL,
         related_name="organizations",
     )
-    contact_name = models.CharField(_("contact"), max_length=50, blank=True)
+    contact_name = LineField(_("contact"), max_length=50, blank=True)
     contact_phone_encrypted = models.TextField(_("contact phone (encrypted)"), blank=True)
     contact_phone_hash = models.CharField(_("contact phone hash"), max_length=64, blank=True)
     contact_phone_masked = models.CharField(_("contact phone"), max_length=20, blank=True)
@@ -373,7 +373,7 @@ class HouseholdGroup(Collected):
         SHOPS = "shops", _("Shops (十铺)")
         VEHICLES = "vehicles", _("Vehicles (十车)")
 
-    name = models.CharField(_("name"), max_length=100)
+    name = LineField(_("name"), max_length=100)
     # The name with its numbers padded: lists put 第2联户 before 第10联户.
     name_key = NaturalSortKeyField(_("sort key"), source="name")
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.HOUSEHOLDS)
@@ -394,8 +394,11 @@ class HouseholdGroup(Collected):
     organizations = models.ManyToManyField(
         Organization, verbose_name=_("shops"), blank=True, related_name="groups"
     )
-    vehicles = models.TextField(
-        _("vehicles"), blank=True, help_text=_("One vehicle per line (plate and owner).")
+    vehicles = LongTextField(
+        _("vehicles"),
+        max_length=5000,
+        blank=True,
+        help_text=_("One vehicle per line (plate and owner)."),
     )
 
     class Meta:
@@ -427,7 +430,7 @@ class RevealLog(models.Model):
         Resident, verbose_name=_("resident"), on_delete=models.CASCADE, related_name="reveals"
     )
     field = models.CharField(_("field"), max_length=12, choices=Field.choices)
-    reason = models.CharField(_("reason"), max_length=200)
+    reason = NoteField(_("reason"), max_length=200)
     at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:

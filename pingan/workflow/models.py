@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.fields import LineField, LongTextField
 from pingan.core.sla import Unit
 from pingan.core.timeline import TimelineEntry
 
@@ -187,8 +188,8 @@ class Reminder(models.Model):
         OPEN = "open", _("Open")
         DONE = "done", _("Done")
 
-    title = models.CharField(_("title"), max_length=200)
-    note = models.TextField(_("note"), blank=True)
+    title = LineField(_("title"), max_length=200)
+    note = LongTextField(_("note"), max_length=2000, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("person to remind"),

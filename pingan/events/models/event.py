@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from pingan.core import crypto
+from pingan.core.fields import LineField, LongTextField, NoteField
 from pingan.events.models.taxonomy import Category, KeywordRule, Priority, RoutingRule
 from pingan.geo.models import Place
 from pingan.workflow import supervision
@@ -94,8 +95,8 @@ class Event(Place):
     SUPERVISION_ORDER = supervision.ORDER
 
     number = models.CharField(_("number"), max_length=24, unique=True)
-    title = models.CharField(_("title"), max_length=100, blank=True)
-    description = models.TextField(_("description"))
+    title = LineField(_("title"), max_length=100, blank=True)
+    description = LongTextField(_("description"), max_length=4000)
     category = models.ForeignKey(
         Category,
         verbose_name=_("category"),
@@ -134,7 +135,7 @@ class Event(Place):
         on_delete=models.SET_NULL,
         related_name="reported_events",
     )
-    reporter_name = models.CharField(_("reporter name"), max_length=50, blank=True)
+    reporter_name = LineField(_("reporter name"), max_length=50, blank=True)
     reporter_phone_encrypted = models.TextField(_("reporter phone (encrypted)"), blank=True)
     reporter_phone_hash = models.CharField(
         _("reporter phone hash"), max_length=64, blank=True, db_index=True
@@ -150,7 +151,7 @@ class Event(Place):
 
     lng = models.FloatField(_("longitude"), null=True, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
-    address = models.CharField(_("address"), max_length=200, blank=True)
+    address = LineField(_("address"), max_length=200, blank=True)
     located_by = models.CharField(
         _("located by"), max_length=16, choices=LocatedBy.choices, default=LocatedBy.NONE
     )
@@ -238,7 +239,7 @@ class Event(Place):
     urge_count = models.PositiveSmallIntegerField(_("urges"), default=0)
     reopen_count = models.PositiveSmallIntegerField(_("reopened"), default=0)
     rating = models.CharField(_("rating"), max_length=12, choices=Rating.choices, blank=True)
-    rating_comment = models.CharField(_("rating comment"), max_length=500, blank=True)
+    rating_comment = NoteField(_("rating comment"), max_length=500, blank=True)
     rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     is_demo = models.BooleanField(_("demo data"), default=False)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.fields import LineField, LongTextField, NoteField
 from pingan.core.timeline import TimelineEntry
 from pingan.events.models.event import Event
 
@@ -44,7 +45,7 @@ class Assignment(models.Model):
     ended_at = models.DateTimeField(
         _("ended"), null=True, blank=True, help_text=_("Returned, reassigned or closed.")
     )
-    note = models.CharField(_("note"), max_length=500, blank=True)
+    note = NoteField(_("note"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("assignment")
@@ -129,7 +130,7 @@ class Attachment(models.Model):
     thumbnail = models.FileField(
         _("thumbnail"), upload_to=attachment_path, max_length=200, blank=True
     )
-    original_name = models.CharField(_("file name"), max_length=200, blank=True)
+    original_name = LineField(_("file name"), max_length=200, blank=True)
     content_type = models.CharField(_("type"), max_length=50)
     size = models.PositiveIntegerField(_("size (bytes)"))
     uploaded_by = models.ForeignKey(
@@ -171,7 +172,7 @@ class Message(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    body = models.TextField(_("message"))
+    body = LongTextField(_("message"), max_length=2000)
     internal = models.BooleanField(
         _("internal"), default=False, help_text=_("Hidden from the reporter.")
     )
@@ -212,7 +213,7 @@ class Request(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    reason = models.TextField(_("reason"))
+    reason = LongTextField(_("reason"), max_length=2000)
     new_due_at = models.DateTimeField(_("requested deadline"), null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -231,7 +232,7 @@ class Request(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    decision_note = models.CharField(_("decision note"), max_length=500, blank=True)
+    decision_note = NoteField(_("decision note"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("request")

@@ -7,12 +7,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core import crypto
+from pingan.core.fields import LineField
 
 
 class IntakeSystem(models.Model):
     """Another system or a sensor that reports events through the API with its own key."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = LineField(_("name"), max_length=100, unique=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("account"),
@@ -45,11 +46,11 @@ class IntakeSystem(models.Model):
 class CallTerminal(models.Model):
     """A registered one-key call terminal or phone (一键呼) of an elderly resident."""
 
-    name = models.CharField(_("holder"), max_length=50)
+    name = LineField(_("holder"), max_length=50)
     phone_encrypted = models.TextField(_("phone (encrypted)"), editable=False)
     phone_hash = models.CharField(_("phone hash"), max_length=64, unique=True, editable=False)
     phone_masked = models.CharField(_("phone"), max_length=20, editable=False)
-    address = models.CharField(_("registered address"), max_length=200)
+    address = LineField(_("registered address"), max_length=200)
     village = models.ForeignKey(
         "geo.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"
     )

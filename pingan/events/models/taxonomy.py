@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.fields import LineField, NoteField
 from pingan.core.sla import Unit
 
 
@@ -23,7 +24,7 @@ class Category(models.Model):
     """A category of event (大类 at level 1, 小类 at level 2) with its SLA policy and replies."""
 
     code = models.CharField(_("code"), max_length=8, unique=True)
-    name = models.CharField(_("name"), max_length=60)
+    name = LineField(_("name"), max_length=60)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("major category"),
@@ -130,7 +131,7 @@ class RoutingRule(models.Model):
         on_delete=models.CASCADE,
         related_name="routing_rules",
     )
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    note = NoteField(_("note"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from pingan.accounts import recipients
 from pingan.core import sla
+from pingan.core.ids import as_id
 from pingan.events import attachments, queries, routing
 from pingan.events.models import Assignment, DeadlineKind, Event, Message, Priority
 from pingan.events.services.base import (
@@ -281,8 +282,8 @@ def as_event(value, user) -> Event:
         return value
     qs = Event.objects.visible_to(user)
     found = None
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        found = qs.filter(pk=int(value)).first()
+    if as_id(value) is not None:
+        found = qs.filter(pk=as_id(value)).first()
     if found is None and value:
         found = qs.filter(number=str(value)).first()
     if found is None:

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from pingan.accounts.models import Department
+from pingan.core.ids import as_id
 from pingan.events import queries
 from pingan.events.models import Category, Event
 from pingan.geo.models import Grid, Region
@@ -47,8 +48,8 @@ def as_department(value, field: str = "department") -> Department:
         return value
     qs = Department.objects.filter(is_active=True)
     try:
-        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-            return qs.get(pk=int(value))
+        if as_id(value) is not None:
+            return qs.get(pk=as_id(value))
         return qs.get(code=str(value))
     except (Department.DoesNotExist, ValueError) as exc:
         raise ValidationError({field: _("Choose an active department.")}) from exc

@@ -89,6 +89,41 @@ def png_upload(name: str = "photo.png", size: tuple[int, int] = (40, 30)) -> Sim
     return SimpleUploadedFile(name, png_bytes(size), content_type="image/png")
 
 
+def pdf_upload(name: str = "说明.pdf") -> SimpleUploadedFile:
+    """Return a small real PDF (one blank page) as an upload."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=72, height=72)
+    out = io.BytesIO()
+    writer.write(out)
+    return SimpleUploadedFile(name, out.getvalue(), content_type="application/pdf")
+
+
+def bomb_upload(
+    name: str = "bomb.png", size: tuple[int, int] = (20000, 20000)
+) -> SimpleUploadedFile:
+    """Return a PNG whose header claims ``size`` pixels: a decompression bomb, a few bytes long.
+
+    The pixels are never there; Pillow reads the size from the header, which is what counts.
+    """
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", size[0], size[1], 8, 2, 0, 0, 0)  # 8-bit RGB
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+    return SimpleUploadedFile(name, data, content_type="image/png")
+
+
 def report(
     username: str = "resident01",
     *,

@@ -201,3 +201,21 @@ def test_the_job_page_of_a_failed_ledger_gives_the_reason_in_chinese(
     assert job.status == Job.Status.FAILED
     assert "任务未能完成，原因见下方。" in page and "正在处理" not in page
     assert job.error in page and re.search(r"[\u4e00-\u9fff]", job.error), job.error
+
+
+HOSTILE = ["=1+1", "+1", "-1", "@SUM(A1)"]
+
+
+@pytest.mark.parametrize("start", HOSTILE)
+def test_a_description_with_control_characters_and_a_formula_start_exports_as_text(
+    client_as, django_capture_on_commit_callbacks, start
+):
+    # \x01 and \x0b cannot be held by an .xlsx: before, one such event failed every ledger.
+    event = report("grid01", description=f"{start}\x01\x0b楼道堆放杂物")
+    job, _rows = export(
+        client_as("center"), django_capture_on_commit_callbacks, tab="all", q=event.number
+    )
+    sheet = load_workbook(io.BytesIO(job.result_file.read())).active
+    [row] = [row for row in sheet.iter_rows(min_row=2) if row[0].value == event.number]
+    assert row[2].value == f"{start}楼道堆放杂物"
+    assert row[2].data_type == "s"

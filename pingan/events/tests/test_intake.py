@@ -23,9 +23,11 @@ from pingan.events.tests.conftest import (
     TRANSPORT,
     VILLAGE01,
     WALL_TEXT,
+    bomb_upload,
     get_user,
     grid_point,
     near_county_point,
+    pdf_upload,
     png_upload,
     report,
 )
@@ -206,6 +208,30 @@ def test_a_file_that_is_not_a_photo_is_refused_by_name_whatever_it_is_called():
     assert "photo.png" in message and "not a photo" in message
 
 
+@pytest.mark.parametrize("size", [(20000, 20000), (9000, 8000)], ids=["error", "warning"])
+def test_a_photo_whose_header_claims_a_huge_size_is_refused_as_not_a_photo(size):
+    # 400 megapixels: Pillow's DecompressionBombError; 72: its warning (past MAX_IMAGE_PIXELS).
+    before = stored()
+    with translation.override("en"), pytest.raises(ValidationError) as info:
+        report("grid01", photos=[bomb_upload("炸弹.png", size)])
+    [message] = info.value.message_dict["photos"]
+    assert "炸弹.png" in message and "not a photo" in message
+    assert stored() == before
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"%PDF-1.4\n%%EOF\n", b"%PDF-1.7\n<script>alert(1)</script>", b"%PDF-" + b"A" * 500],
+    ids=["header and trailer only", "html behind a header", "garbage"],
+)
+def test_a_file_that_only_starts_like_a_pdf_is_refused(content):
+    fake = SimpleUploadedFile("说明.pdf", content, content_type="application/pdf")
+    with translation.override("en"), pytest.raises(ValidationError) as info:
+        report("grid01", photos=[fake])
+    [message] = info.value.message_dict["photos"]
+    assert "说明.pdf" in message and "not a photo" in message
+
+
 @override_settings(PINGAN_UPLOAD_MAX_FILES=2)
 def test_too_many_photos_at_once_are_refused():
     with pytest.raises(ValidationError) as info:
@@ -255,7 +281,7 @@ def test_photos_are_stored_with_thumbnails():
 
 
 def test_a_pdf_is_accepted_without_a_thumbnail():
-    pdf = SimpleUploadedFile("说明.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    pdf = pdf_upload("说明.pdf")
     event = report("grid01", photos=[pdf])
     [attachment] = event.attachments.all()
     assert attachment.content_type == "application/pdf" and not attachment.thumbnail

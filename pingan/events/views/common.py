@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from pingan.accounts.scope import Scope
+from pingan.core.ids import as_id
 from pingan.core.paging import PAGE_SIZE, Window, window
 from pingan.core.views import safe_next
 from pingan.events.models import (
@@ -38,10 +39,8 @@ def list_queryset(events: QuerySet[Event]) -> QuerySet[Event]:
 
 
 def int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """Return ``value`` as an id, None when it is none (see :func:`pingan.core.ids.as_id`)."""
+    return as_id(value)
 
 
 def float_or_none(value) -> float | None:

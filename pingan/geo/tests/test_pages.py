@@ -339,3 +339,19 @@ def test_the_ledgers_download_under_chinese_names_with_an_ascii_fallback(
     stamped = r"-\d{8}-\d{4}\.xlsx"
     assert re.match(f'attachment; filename="{fallback}{stamped}"; filename\\*=', header), header
     assert re.search(f"UTF-8''{chinese}{stamped}$", unquote(header)), header
+
+
+@pytest.mark.parametrize("start", ["=1+1", "+1", "-1", "@SUM(A1)"])
+@pytest.mark.parametrize("export", ["geo:grid_export", "geo:region_export"])
+def test_region_and_grid_exports_write_hostile_names_as_text(client_as, export, start):
+    grid = Grid.objects.select_related("region").get(code="513999001001001")
+    Grid.objects.filter(pk=grid.pk).update(name=f"{start}\x01\x0b网格")
+    Region.objects.filter(pk=grid.region_id).update(name=f"{start}\x01\x0b社区")
+
+    response = client_as("center").get(reverse(export))
+
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
+    hostile = [c for c in cells if c.value in (f"{start}网格", f"{start}社区")]
+    assert hostile
+    assert all(c.data_type == "s" for c in hostile)

@@ -55,3 +55,13 @@ def test_the_demo_centre_gets_one_robot_channel_pointing_at_this_server():
     assert channel.webhook_url == "http://127.0.0.1:8124/notifications/demo-robot/wecom/"
     assert channel.department.kind == "center"
     channel.full_clean()
+
+
+@override_settings(PINGAN_DEMO_ROBOT=True)
+def test_the_demo_robot_refuses_deeply_nested_json_without_failing(client):
+    body = '{"msgtype": ' + "[" * 1000 + "]" * 1000 + "}"
+
+    response = client.post(URL, data=body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["errcode"] == 40001

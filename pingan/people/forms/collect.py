@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core import crypto
+from pingan.core.text import CleanCharField
 from pingan.people import uscc
 from pingan.people.forms.base import SELECT, TEXT, offer_grids
 from pingan.people.models import Address, House, Household, Organization, normalise_address
@@ -21,7 +22,7 @@ ADDRESS_FIELDS = ["street", "number", "building", "unit", "room"]
 
 
 def _text(label, max_length, required=False, **attrs):
-    return forms.CharField(
+    return CleanCharField(
         label=label,
         max_length=max_length,
         required=required,
@@ -80,8 +81,10 @@ class HouseForm(AddressFormMixin):
         required=False,
         widget=forms.CheckboxInput({"class": "form-check-input"}),
     )
-    safety_notes = forms.CharField(
+    safety_notes = CleanCharField(
+        multiline=True,
         label=_("Safety notes"),
+        max_length=2000,
         required=False,
         widget=forms.Textarea({"class": "form-control", "rows": 3}),
     )

@@ -12,6 +12,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.text import CleanCharField
 from pingan.people.forms.base import SELECT, TEXT, offer_grids
 from pingan.people.models import Household, HouseholdGroup, Organization, Resident
 from pingan.people.services import MAX_VEHICLES, vehicle_lines
@@ -26,7 +27,7 @@ def _choices(model, user, kept: Q | None) -> QuerySet:
 class GroupForm(forms.Form):
     """A 联户 group; the pickers of the page send the chosen records' ids."""
 
-    name = forms.CharField(label=_("Name"), max_length=100, widget=forms.TextInput(TEXT))
+    name = CleanCharField(label=_("Name"), max_length=100, widget=forms.TextInput(TEXT))
     kind = forms.ChoiceField(
         label=_("Kind"),
         choices=HouseholdGroup.Kind.choices,
@@ -52,7 +53,8 @@ class GroupForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": _("Choose shops from your grids.")},
     )
-    vehicles = forms.CharField(
+    vehicles = CleanCharField(
+        multiline=True,
         label=_("Vehicles"),
         required=False,
         max_length=5000,

@@ -13,6 +13,7 @@ from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
 from pingan.core import crypto
+from pingan.core.text import CleanCharField
 from pingan.people import idnumber
 from pingan.people.forms.base import TEXT, offer_grids
 from pingan.people.models import HouseholdMember, Resident
@@ -29,7 +30,7 @@ class HouseholdForm(forms.Form):
     number = forms.CharField(
         label=_("Household number"), max_length=30, required=False, widget=forms.TextInput(TEXT)
     )
-    registered_address = forms.CharField(
+    registered_address = CleanCharField(
         label=_("Household registration address"), max_length=200, widget=forms.TextInput(TEXT)
     )
 
@@ -41,7 +42,7 @@ class HouseholdForm(forms.Form):
 class MemberForm(forms.Form):
     """One resident of the household: name, ID number, phone, relation to the head."""
 
-    name = forms.CharField(label=_("Name"), max_length=50, widget=forms.TextInput(TEXT))
+    name = CleanCharField(label=_("Name"), max_length=50, widget=forms.TextInput(TEXT))
     id_number = forms.CharField(
         label=_("ID number"), max_length=20, widget=forms.TextInput({**TEXT, "inputmode": "text"})
     )
@@ -105,7 +106,7 @@ class NewMemberForm(MemberForm):
     """A new resident joining a kept household: the new-household row plus where they are
     registered (户籍), which the head's registration fills in."""
 
-    registered_address = forms.CharField(
+    registered_address = CleanCharField(
         label=_("Household registration address"), max_length=200, widget=forms.TextInput(TEXT)
     )
 

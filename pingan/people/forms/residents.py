@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pingan.core.text import CleanCharField
 from pingan.people.forms.base import TEXT
 from pingan.people.models import RevealLog
 
@@ -15,6 +16,6 @@ class RevealForm(forms.Form):
         choices=RevealLog.Field.choices,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    reason = forms.CharField(
+    reason = CleanCharField(
         label=_("Reason"), max_length=200, required=False, widget=forms.TextInput(TEXT)
     )

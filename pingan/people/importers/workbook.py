@@ -20,6 +20,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from pingan.core.excel import cell_text
+from pingan.core.text import clean_text
 
 # Parameters per SQLite statement of the scratch file (old SQLite builds allow 999).
 _SQLITE_CHUNK = 500
@@ -34,10 +35,15 @@ class ImportFileError(Exception):
 
 
 def _text(value: Any) -> str:
-    """Return a cell as text: integers without ".0", dates as ISO, blanks as ""."""
+    """Return a cell as text: integers without ".0", dates as ISO, blanks as "".
+
+    Invisible characters go (see core.text), as when the record is saved: else a re-import
+    of the same file would see a change in every such cell (and bulk_update, which skips the
+    fields' own cleaning, would store them).
+    """
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return cell_text(value)
+    return clean_text(cell_text(value))
 
 
 def header_map(header: tuple, columns: dict[str, tuple[str, ...]]) -> dict[str, int]:

@@ -288,3 +288,40 @@ def test_an_export_file_is_named_in_chinese_after_its_kind_and_minute(people, us
     run_job(job.pk)
     job.refresh_from_db()
     assert re.fullmatch(r"实有人口-\d{8}-\d{4}\.xlsx", os.path.basename(job.result_file.name))
+
+
+HOSTILE = ["=1+1", "+1", "-1", "@SUM(A1)"]
+
+
+def cells_of(job) -> list:
+    with job.result_file.open("rb") as result:
+        sheet = load_workbook(io.BytesIO(result.read())).active
+    return [cell for row in sheet.iter_rows(min_row=2) for cell in row]
+
+
+@pytest.mark.parametrize("start", HOSTILE)
+def test_a_resident_export_writes_hostile_text_as_text(settings, tmp_path, user, start):
+    settings.MEDIA_ROOT = str(tmp_path)
+    resident, _number = make(GRID01, 7, "王七")
+    Resident.objects.filter(pk=resident.pk).update(registered_address=f"{start}\x01\x0b示范县")
+    job, _rows = run_export(user("grid01"))
+
+    [cell] = [c for c in cells_of(job) if c.value == f"{start}示范县"]
+    assert cell.data_type == "s"
+
+
+@pytest.mark.parametrize("kind", ["houses", "organizations", "groups"])
+def test_house_organisation_and_group_exports_write_hostile_text_as_text(ledgers, user, kind):
+    organization = ledgers[GRID01]["organization"]
+    group = ledgers[GRID01]["group"]
+    Address.objects.filter(grid__code=GRID01).update(street="=1+1\x01\x0b一号路")
+    type(organization).objects.filter(pk=organization.pk).update(name="@SUM(A1)\x0b超市")
+    HouseholdGroup.objects.filter(pk=group.pk).update(name="-1\x01十户联防")
+
+    job, _rows = run_export_job(kind, user("grid01"))
+
+    texts = [c for c in cells_of(job) if isinstance(c.value, str)]
+    hostile = [c for c in texts if c.value[:1] in "=+-@"]
+    assert hostile, kind
+    assert all(c.data_type == "s" for c in hostile)
+    assert not any(ch in c.value for c in texts for ch in "\x01\x0b")

@@ -216,3 +216,25 @@ def test_the_import_job_fails_with_a_clear_message_for_a_non_excel_file(tmp_path
     assert job.status == Job.Status.FAILED
     assert "not an Excel workbook" in job.error
     assert not Resident.objects.exists()
+
+
+def test_invisible_characters_in_cells_are_stripped_and_a_reimport_changes_nothing(tmp_path, user):
+    row = [
+        "\u200b王\u202e五\ufeff",
+        ident(9),
+        "",
+        "示范县\u2066一村",
+        GRID01,
+        "户籍",
+        "在住",
+        "",
+        "",
+    ]
+    path = write(tmp_path, workbook([row]))
+
+    first = import_residents(path, user=user("center"))
+    again = import_residents(path, user=user("center"))
+
+    resident = Resident.objects.get(name="王五")
+    assert resident.registered_address == "示范县一村"
+    assert (first.created, again.updated, again.unchanged) == (1, 0, 1)

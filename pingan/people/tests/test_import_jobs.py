@@ -317,3 +317,68 @@ def test_reading_a_longer_file_takes_no_more_memory(tmp_path, write_only):
 
     # Holding 6,000 more rows, even at 80 bytes a row, would add ~500 KB.
     assert large < small + 150_000, (small, large)
+
+
+def _post_import(client, name: str, content: bytes):
+    upload = io.BytesIO(content)
+    upload.name = name
+    return client.post(reverse("people:import_start"), {"kind": "residents", "file": upload})
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"PK\x03\x04 not really a zip", b"<html>an export from another system</html>"],
+    ids=["broken zip", "not a zip"],
+)
+def test_a_file_called_xlsx_that_is_no_workbook_is_refused_on_the_page(client_as, content):
+    response = _post_import(client_as("center"), "台账.xlsx", content)
+
+    assert response.status_code == 400
+    with translation.override(response["Content-Language"]):
+        assert gettext("The file is not an Excel workbook (.xlsx).") in response.text
+    assert not Job.objects.exists()
+
+
+def test_a_zip_without_a_workbook_inside_is_refused_on_the_page(client_as):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("readme.txt", "不是工作簿")
+
+    response = _post_import(client_as("center"), "台账.xlsx", out.getvalue())
+
+    assert response.status_code == 400
+    assert not Job.objects.exists()
+
+
+def test_a_workbook_that_would_unpack_past_the_limit_is_refused_before_unpacking(
+    client_as, monkeypatch
+):
+    from pingan.core import excel
+
+    monkeypatch.setattr(excel, "MAX_UNPACKED_BYTES", 100_000)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "<row/>" * 50_000)  # 300 kB, packs to 1 kB
+
+    response = _post_import(client_as("center"), "台账.xlsx", out.getvalue())
+
+    assert response.status_code == 400
+    assert len(out.getvalue()) < 5_000
+    assert not Job.objects.exists()
+
+
+def test_a_workbook_with_a_very_long_chinese_name_starts_its_import(client_as, media):
+    name = "示范县南门社区第一网格实有人口登记台账" * 12 + ".xlsx"  # 230 characters, 680 bytes
+    book = Workbook()
+    book.active.append(["姓名"])
+    content = io.BytesIO()
+    book.save(content)
+
+    response = _post_import(client_as("center"), name, content.getvalue())
+
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert len(job.title) <= 200 and job.title.endswith("…")
+    assert len(job.params["path"].encode()) < 200

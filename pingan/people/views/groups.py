@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from pingan.core.ids import as_id
 from pingan.people import services
 from pingan.people.filters import (
     HouseholdGroupFilter,
@@ -146,7 +147,7 @@ def _picker(request, field: str, picked_ids, *, q: str = "", grid_id=None, group
     """
     model = PICKERS[field]
     visible = model.objects.visible_to(request.user)
-    ids = {int(i) for i in picked_ids if str(i).isdigit()}
+    ids = {as_id(i) for i in picked_ids} - {None}
     allowed = Q(pk__in=visible.values("pk"))
     if group is not None:
         if field == "head":
@@ -176,10 +177,6 @@ def _picker(request, field: str, picked_ids, *, q: str = "", grid_id=None, group
     }
 
 
-def _grid_id(value) -> int | None:
-    return int(value) if str(value or "").isdigit() else None
-
-
 @login_required
 @require_GET
 def group_pick(request: HttpRequest, field: str) -> HttpResponse:
@@ -188,13 +185,13 @@ def group_pick(request: HttpRequest, field: str) -> HttpResponse:
     if field not in PICKERS:
         raise Http404
     group_pk = request.GET.get("group", "")
-    group = get_group_for_user(request.user, int(group_pk)) if group_pk.isdigit() else None
+    group = get_group_for_user(request.user, as_id(group_pk)) if as_id(group_pk) else None
     context = _picker(
         request,
         field,
         request.GET.getlist(field),
         q=request.GET.get(f"{field}_q", "").strip(),
-        grid_id=_grid_id(request.GET.get("grid")),
+        grid_id=as_id(request.GET.get("grid")),
         group=group,
     )
     return render(request, "people/_group_picker_options.html", context)
@@ -227,7 +224,7 @@ def _group_page(request: HttpRequest, group: HouseholdGroup | None) -> HttpRespo
     else:
         form = GroupForm(user=request.user, grids=grids, instance=group)
         status = 200
-    grid_id = _grid_id(form["grid"].value())
+    grid_id = as_id(form["grid"].value())
     pickers = []
     for field in PICKERS:
         value = form[field].value()

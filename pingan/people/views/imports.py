@@ -8,7 +8,6 @@ start them and send the user to the job's progress page.
 from __future__ import annotations
 
 import os
-import uuid
 
 from django import forms
 from django.conf import settings
@@ -18,12 +17,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pingan.core.excel import XLSX_CONTENT_TYPE, xlsx_response
-from pingan.core.jobs import start_job
+from pingan.core.excel import XLSX_CONTENT_TYPE, workbook_problem, xlsx_response
+from pingan.core.jobs import start_job, upload_name
 from pingan.geo.models import Grid
 from pingan.people import exports
 from pingan.people.filters import may_collect
@@ -74,6 +72,9 @@ class ImportForm(forms.Form):
             raise forms.ValidationError(gettext_lazy("Upload an Excel workbook (.xlsx)."))
         if upload.size > MAX_UPLOAD:
             raise forms.ValidationError(gettext_lazy("The file is larger than 50 MB."))
+        problem = workbook_problem(upload)
+        if problem:
+            raise forms.ValidationError(problem)
         return upload
 
 
@@ -127,9 +128,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
         kind = form.cleaned_data["kind"]
         upload = form.cleaned_data["file"]
         filename = os.path.basename(upload.name)
-        stored = default_storage.save(
-            f"imports/{uuid.uuid4().hex}-{get_valid_filename(filename)}", upload
-        )
+        stored = default_storage.save(upload_name(filename), upload)
         job = start_job(
             kind=import_job_kind(kind),
             title=str(IMPORT_TITLES[kind]) % {"file": filename},
