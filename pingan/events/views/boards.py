@@ -15,13 +15,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from pingan.accounts.models import Department
+from pingan.accounts.models import Department, User
 from pingan.accounts.scope import scope_for
 from pingan.events import figures as event_figures
 from pingan.events.models import (
     Assignment,
     Event,
 )
+from pingan.events.transitions import WORKFLOW
 from pingan.events.views.common import (
     S,
     int_or_none,
@@ -180,7 +181,13 @@ def overdue(request: HttpRequest) -> HttpResponse:
         listed = listed.filter(department_id=department_id)
     if township_id is not None:
         listed = listed.filter(township_id=township_id)
-    page = window(request, list_queryset(listed).order_by("overdue_since", "id"), total=selected)
+    listed = list_queryset(listed).prefetch_related(
+        Prefetch("followers", queryset=User.objects.only("id"))
+    )
+    page = window(request, listed.order_by("overdue_since", "id"), total=selected)
+    for event in page.object_list:
+        # The urge button only where the table lets this user urge (one rule: pages, API).
+        event.may_urge = WORKFLOW.may(event, "urge", request.user)
     return render(
         request,
         "events/overdue.html",

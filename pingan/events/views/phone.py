@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -85,7 +85,7 @@ def report(request: HttpRequest) -> HttpResponse:
     """Report an event from the phone: text, category, photos, GPS or village."""
     channels = queries.intake_channels(request.user)
     if not channels:
-        raise Http404
+        raise PermissionDenied(queries.may_not_report(request.user))
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, user=request.user, channels=channels)
         done = _file_report(request, form)
