@@ -149,7 +149,8 @@ class Workflow:
     status a :data:`PREVIOUS` move returns to. ``entries`` and ``headlines`` label the timeline
     entries and notices that are not a move's own (a report, an overdue deadline). ``lock_related``
     are loaded with the locked row (``select_related``). Notices are rendered from
-    ``notify/<notice_template>.txt``.
+    ``notify/<notice_template>.txt``. ``unit(user, item)`` names the actor's own unit (their
+    department, grid or centre) for the timeline entries, stored as written.
     """
 
     def __init__(
@@ -167,6 +168,7 @@ class Workflow:
         lock_related: tuple[str, ...] = (),
         status_field: str = "status",
         notice_template: str = "item_update",
+        unit: Callable[[Any, Any], str] | None = None,
     ) -> None:
         self.key = key
         self.model = model
@@ -180,6 +182,7 @@ class Workflow:
         self.lock_related = lock_related
         self.status_field = status_field
         self.notice_template = notice_template
+        self.unit = unit
         self.moves = self._moves_by_name(table)
         unknown = set(self.handlers) - set(self.moves)
         if unknown:
@@ -339,4 +342,6 @@ class Workflow:
 
         if self.timeline is None:
             return None
+        if self.unit is not None and getattr(actor, "pk", None) and "actor_unit" not in values:
+            values["actor_unit"] = self.unit(actor, item)
         return write_entry(self.timeline, item, action, actor, **values)

@@ -423,7 +423,16 @@ class AssignmentInline(ReadOnlyInline):
 
 class EventLogInline(ReadOnlyInline):
     model = EventLog
-    fields = ["at", "actor", "action", "from_status", "to_status", "department", "note"]
+    fields = [
+        "at",
+        "actor",
+        "actor_unit",
+        "action",
+        "from_status",
+        "to_status",
+        "department",
+        "note",
+    ]
     readonly_fields = fields
 
 

@@ -102,6 +102,25 @@ def roles_in(user, event) -> frozenset[str]:
     return frozenset(roles)
 
 
+def actor_unit(user, event) -> str:
+    """Return the name of ``user``'s own unit for their work on ``event`` (for its timeline)."""
+    from pingan.accounts.units import unit_name
+
+    access = scope_for(user)
+    departments: set[int] = set()
+    if len(access.department_ids) > 1:  # which of their departments works on this event
+        cache = getattr(event, "_prefetched_objects_cache", {})
+        if "assignments" in cache:
+            departments = {a.department_id for a in cache["assignments"]}
+        elif event.pk:
+            departments = set(event.assignments.values_list("department_id", flat=True))
+        if event.department_id:
+            departments.add(event.department_id)
+    else:
+        departments = set(access.department_ids)
+    return unit_name(user, path=event.path, grid_id=event.grid_id, department_ids=departments)
+
+
 def _active_assignments(event) -> list:
     cache = getattr(event, "_prefetched_objects_cache", {})
     if "assignments" in cache:

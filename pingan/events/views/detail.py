@@ -121,6 +121,9 @@ def _timeline(event: Event) -> list[EventLog]:
         entry.label = WORKFLOW.log_label(entry.action)
         entry.since_previous = (entry.at - previous.at) if previous is not None else None
         entry.to_label = Event.Status(entry.to_status).label if entry.to_status else ""
+        entry.from_label = Event.Status(entry.from_status).label if entry.from_status else ""
+        # A status change only when there is one ("dispatched → dispatched" is none).
+        entry.status_changed = bool(entry.to_status) and entry.to_status != entry.from_status
         previous = entry
     return entries
 
