@@ -160,9 +160,17 @@ def test_the_department_counts_leave_out_what_is_no_longer_overdue(client_as, mi
     assert housing["overdue"] == 1  # its own; assisting does not make it late
 
 
-def test_the_overdue_board_total_is_its_list(client_as, mixed_events):
-    response = client_as("center").get(reverse("events:overdue"))
+def test_the_overdue_board_total_and_groups_are_their_lists(client_as, mixed_events):
+    client = client_as("center")
+    url = reverse("events:overdue")
+    response = client.get(url)
     assert response.context["total"].count == rows(response.content.decode()) == 5
+    groups = [("department", g) for g in response.context["departments"]]
+    groups += [("township", g) for g in response.context["townships"]]
+    for param, group in groups:
+        if group.key:
+            listed = client.get(url, {param: group.key}).content.decode()
+            assert rows(listed) == group.count, (param, group.name)
 
 
 def test_a_department_without_events_says_so_on_the_home_page(client_as):

@@ -113,3 +113,12 @@ def test_a_move_that_is_only_not_possible_now_is_still_a_conflict(api_as):
         f"/api/v1/events/{event.pk}/actions/", {"action": "sign"}, format="json"
     )
     assert response.status_code == 409
+
+
+def test_the_inbox_offers_signing_only_where_the_table_allows_it(client_as):
+    paused = event_in("suspended", assist=True)  # the centre waits for information
+    waiting = event_in("dispatched", assist=True)
+    page = client_as("dept-housing").get(reverse("events:inbox")).content.decode()
+    assert f"/events/{waiting.pk}/act/assist_sign/" in page
+    assert f'data-event-id="{paused.pk}"' in page  # still ours to sign for, once resumed
+    assert f"/events/{paused.pk}/act/assist_sign/" not in page

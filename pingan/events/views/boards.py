@@ -22,9 +22,9 @@ from pingan.events.models import (
     Assignment,
     Event,
 )
+from pingan.events.queries import ASSISTING, DEPARTMENT
 from pingan.events.transitions import WORKFLOW
 from pingan.events.views.common import (
-    S,
     int_or_none,
     list_queryset,
     window,
@@ -70,10 +70,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
         event.my_role = part.role if part else ""
         event.sign_action = ""
         if part and part.signed_at is None:
-            if part.role == Assignment.Role.LEAD and event.status == S.DISPATCHED:
-                event.sign_action = "sign"
-            elif part.role == Assignment.Role.ASSIST:
-                event.sign_action = "assist_sign"
+            lead = part.role == Assignment.Role.LEAD
+            action = "sign" if lead else "assist_sign"
+            # The button only where the table allows the move for our part (not while paused).
+            move = WORKFLOW.table.get(event.status, {}).get(action)
+            if move is not None and (DEPARTMENT if lead else ASSISTING) in move.roles:
+                event.sign_action = action
     return render(
         request,
         "events/inbox.html",
