@@ -200,3 +200,10 @@ def test_a_department_without_events_says_so_on_the_home_page(client_as):
     event_in("dispatched")
     content = client_as("dept-transport").get(reverse("accounts:home")).content.decode()
     assert 'id="department-events-empty"' not in content
+
+
+def test_a_resident_is_offered_no_verification_list_they_may_not_open(client_as):
+    client = client_as("resident01")
+    home = client.get(reverse("accounts:home")).content.decode()
+    assert 'id="home-verify"' not in home
+    assert client.get(reverse("events:verify_tasks")).status_code == 404
