@@ -114,7 +114,7 @@ class Department(models.Model):
 class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
     CENTER = "center", _("Centre dispatcher")
-    LEADER = "leader", _("Leader (read-only)")
+    LEADER = "leader", _("Leader (urges and supervises)")
     GRID_CHIEF = "grid_chief", _("Grid chief")
     GRID_WORKER = "grid_worker", _("Grid worker")
     GRID_POLICE = "grid_police", _("Grid police officer")

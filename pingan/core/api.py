@@ -19,7 +19,7 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from pingan.core.transitions import IllegalTransition
+from pingan.core.transitions import IllegalTransition, MoveForbidden
 
 
 class SchemaAccess(permissions.BasePermission):
@@ -109,7 +109,8 @@ class Conflict(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    """Map model errors: ValidationError → 400 with field errors, IllegalTransition → 409.
+    """Map model errors: ValidationError → 400 with field errors, IllegalTransition → 409
+    (403 for a move the caller's part never allows, ``MoveForbidden``).
 
     Django's limits on a request (RequestDataTooBig, too many fields), raised lazily when the
     body is first read, answer in the API's JSON shape (413, 400), not as Django's HTML 400.
@@ -118,7 +119,9 @@ def exception_handler(exc, context):
     can show the new state.
     """
     if isinstance(exc, IllegalTransition):
-        response = drf_exception_handler(Conflict(exc.message), context)
+        # A move the caller's part never allows is a refusal (403); one not possible now, 409.
+        error = exceptions.PermissionDenied if isinstance(exc, MoveForbidden) else Conflict
+        response = drf_exception_handler(error(exc.message), context)
         response.data = {
             "detail": exc.message,
             "status": exc.status,

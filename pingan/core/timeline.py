@@ -39,10 +39,14 @@ class TimelineEntry(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The actor's own unit (their department, grid or centre) when they acted, kept as written:
+    # the timeline stays right when the person later moves to another unit.
+    actor_unit = models.CharField(_("unit of the actor"), max_length=100, blank=True, default="")
     action = models.CharField(_("action"), max_length=24)
     from_status = models.CharField(_("from"), max_length=12, blank=True)
     to_status = models.CharField(_("to"), max_length=12, blank=True)
-    # The unit the entry is about (the department that signed, returned, was urged…).
+    # The department the entry is about (the one dispatched to, that signed, returned, was
+    # urged…), which need not be the actor's own unit.
     department = models.ForeignKey(
         "accounts.Department",
         verbose_name=_("department"),
@@ -80,12 +84,14 @@ def write_entry(
     department: Any = None,
     data: dict | None = None,
     at: dt.datetime | None = None,
+    actor_unit: str = "",
 ) -> TimelineEntry:
     """Append the entry of ``action`` by ``actor`` to ``item``'s timeline and return it."""
     return model.objects.create(
         **{model.item_field: item},
         at=at or timezone.now(),
         actor=actor if getattr(actor, "pk", None) else None,
+        actor_unit=(actor_unit or "")[:100],
         action=action,
         from_status=from_status or "",
         to_status=to_status or "",

@@ -22,7 +22,8 @@ of two people moving the same item at once, the second sees the new state and ge
 :class:`IllegalTransition`), checks the required fields, and runs the move's handler in the same
 transaction; the handler changes the item, writes its timeline entry (``Workflow.write_entry``)
 and tells people (``pingan.notify.services.tell``, delivered after the commit). The API turns
-``IllegalTransition`` into 409 with the moves that are allowed. ``docs/workflows.md`` shows how a
+``IllegalTransition`` into 409 with the moves that are allowed, and :class:`MoveForbidden` (a
+move the user's part never allows, under any status) into 403. ``docs/workflows.md`` shows how a
 new workflow is written.
 """
 
@@ -33,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -55,6 +56,14 @@ class IllegalTransition(Exception):
         self.message = message
         self.status = status
         self.allowed = list(allowed)
+
+
+class MoveForbidden(IllegalTransition, PermissionDenied):
+    """The user's parts in the item never allow this move, whatever its status (403, not 409).
+
+    A leader who tries to resolve, a grid worker who tries to urge: no state of the item would
+    let them, so it is a matter of permission, not of a race or of the item's state.
+    """
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,8 @@ class Workflow:
     status a :data:`PREVIOUS` move returns to. ``entries`` and ``headlines`` label the timeline
     entries and notices that are not a move's own (a report, an overdue deadline). ``lock_related``
     are loaded with the locked row (``select_related``). Notices are rendered from
-    ``notify/<notice_template>.txt``.
+    ``notify/<notice_template>.txt``. ``unit(user, item)`` names the actor's own unit (their
+    department, grid or centre) for the timeline entries, stored as written.
     """
 
     def __init__(
@@ -158,6 +168,7 @@ class Workflow:
         lock_related: tuple[str, ...] = (),
         status_field: str = "status",
         notice_template: str = "item_update",
+        unit: Callable[[Any, Any], str] | None = None,
     ) -> None:
         self.key = key
         self.model = model
@@ -171,6 +182,7 @@ class Workflow:
         self.lock_related = lock_related
         self.status_field = status_field
         self.notice_template = notice_template
+        self.unit = unit
         self.moves = self._moves_by_name(table)
         unknown = set(self.handlers) - set(self.moves)
         if unknown:
@@ -244,11 +256,37 @@ class Workflow:
         """Return the moves ``user`` may make on ``item`` now."""
         return allowed_moves(self.table, self.status_of(item), item, self.roles(user, item))
 
+    def may(self, item: Any, action: str, user: Any) -> bool:
+        """Return whether ``user`` may make the one move ``action`` on ``item`` now.
+
+        The same rule as ``allowed`` (pages show a button only when this holds), for a list
+        that shows one move on each row.
+        """
+        move = self.table.get(self.status_of(item), {}).get(action)
+        return move is not None and move.allows(item, self.roles(user, item))
+
+    def ever_allowed(self, action: str, roles: Iterable[str]) -> bool:
+        """Return whether someone holding ``roles`` may make ``action`` under some status."""
+        roles = frozenset(roles)
+        return any(
+            action in edges and bool(edges[action].roles & roles) for edges in self.table.values()
+        )
+
     def check(self, item: Any, action: str, user: Any) -> Move:
-        """Return the move ``action`` if ``user`` may make it now; raise IllegalTransition."""
-        allowed = self.allowed(item, user)
+        """Return the move ``action`` if ``user`` may make it now.
+
+        Raise :class:`MoveForbidden` when the user's parts in the item never allow it (403),
+        :class:`IllegalTransition` when it is not possible now (409).
+        """
+        roles = frozenset(self.roles(user, item))
+        allowed = allowed_moves(self.table, self.status_of(item), item, roles)
         if action in allowed:
             return allowed[action]
+        if action in self.moves and not self.ever_allowed(action, roles):
+            message = _("“%(action)s” is not part of your role here.") % {
+                "action": self.label(action)
+            }
+            raise MoveForbidden(message, status=self.status_of(item), allowed=sorted(allowed))
         if action in self.moves:
             display = getattr(item, f"get_{self.status_field}_display", None)
             message = _("“%(action)s” is not possible for you while it is “%(status)s”.") % {
@@ -304,4 +342,6 @@ class Workflow:
 
         if self.timeline is None:
             return None
+        if self.unit is not None and getattr(actor, "pk", None) and "actor_unit" not in values:
+            values["actor_unit"] = self.unit(actor, item)
         return write_entry(self.timeline, item, action, actor, **values)

@@ -431,7 +431,7 @@ class EventLogInline(ReadOnlyInline):
     """The timeline, named as the workflow table names it (签收, 已派遣), not by its codes."""
 
     model = EventLog
-    fields = ["at", "actor", "step", "from_label", "to_label", "department", "note"]
+    fields = ["at", "actor", "actor_unit", "step", "from_label", "to_label", "department", "note"]
     readonly_fields = fields
 
     @admin.display(description=_("action"))

@@ -2,7 +2,8 @@
 
 Reads go through ``Event.objects.visible_to(request.user)`` (an event outside the caller's
 scope answers 404, also for moves); every change goes through ``pingan.events.services``.
-An illegal move answers 409 with the moves allowed now (``pingan.core.api``).
+An illegal move answers 409 with the moves allowed now, a move the caller's part never allows
+403 (``pingan.core.api``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -154,7 +156,9 @@ EXAMPLE_EVENT = {
             "action": "report",
             "from_status": "",
             "to_status": "reported",
+            "status_changed": True,
             "actor": "网格员一",
+            "actor_unit": "南门社区第一网格",
             "department": None,
             "note": "",
             "duration_seconds": None,
@@ -164,7 +168,9 @@ EXAMPLE_EVENT = {
             "action": "dispatch",
             "from_status": "reported",
             "to_status": "dispatched",
+            "status_changed": True,
             "actor": None,
+            "actor_unit": "",
             "department": "示范县交通运输局",
             "note": "挡墙垮塌隐患 @ 示范县 → 示范县交通运输局",
             "duration_seconds": 0,
@@ -232,7 +238,8 @@ ACTION_DESCRIPTION = _(
     "`category` (code), `village` (code), `due_at` (ISO date-time), `grade` (normal, yellow, "
     "red), `rating` (satisfied, basic, dissatisfied), `level` (township, county), `internal` "
     "(boolean), `lng`/`lat`, `photos` (files).\n\n"
-    "Answers the event (200). A move not possible now — or not for you, or lost in a race "
+    "Answers the event (200). A move your part in the event never allows (a leader "
+    "resolving, a grid worker urging) answers 403; one not possible now — or lost in a race "
     "with someone faster — answers 409 with the current status and the moves allowed now. "
     "Missing or bad fields answer 400 by field. An event you may not see answers 404."
 )
@@ -324,6 +331,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 EventSerializer, description=_("The client key was seen before: the original.")
             ),
             400: OpenApiResponse(description=_("Bad input, by field; nothing stored.")),
+            403: OpenApiResponse(description=_("Your role files no reports (a leader).")),
         },
         examples=[
             OpenApiExample(
@@ -360,6 +368,9 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         ],
     )
     def create(self, request: Request) -> Response:
+        refusal = queries.may_not_report(request.user)
+        if refusal:  # before the input is read: a leader files no report (403)
+            raise PermissionDenied(refusal)
         form = ReportSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
@@ -423,6 +434,9 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         responses={
             200: EventSerializer,
             400: OpenApiResponse(description=_("Missing or bad fields.")),
+            403: OpenApiResponse(
+                ConflictSerializer, description=_("Your part in the event never allows it.")
+            ),
             404: OpenApiResponse(description=_("Not visible.")),
             409: OpenApiResponse(ConflictSerializer, description=_("Not possible now.")),
         },

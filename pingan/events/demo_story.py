@@ -21,6 +21,7 @@ import datetime as dt
 
 from pingan.accounts.models import Department, User
 from pingan.accounts.scope import scope_for
+from pingan.accounts.units import unit_name
 from pingan.events import queries
 from pingan.events.demo_deadlines import Clock, Deadlines
 from pingan.events.demo_world import S, Stop, StoryError, World
@@ -161,6 +162,7 @@ class Story(Deadlines):
             event=self.e,
             at=fields.pop("at", None) or self.t,
             actor=actor,
+            actor_unit=self.unit_of(actor),
             action=action,
             from_status=fields.pop("frm", ""),
             to_status=fields.pop("to", ""),
@@ -170,6 +172,17 @@ class Story(Deadlines):
         )
         self.logs.append(entry)
         return entry
+
+    def unit_of(self, actor: User | None) -> str:
+        """Return the actor's own unit for this event (as ``queries.actor_unit``)."""
+        if actor is None:
+            return ""
+        departments = {a.department_id for a in self.assignments}
+        if self.e.department_id:
+            departments.add(self.e.department_id)
+        return unit_name(
+            actor, path=self.e.path, grid_id=self.e.grid_id, department_ids=departments
+        )
 
     # moves (pingan.events.services) -----------------------------------------------------
 

@@ -8,8 +8,9 @@ assessment module call it; pages pass ``events=`` (a visible, filtered queryset)
 Each figure counts an event in the period of the moment that figure is about, so that monthly
 figures add up to the year's and no event is counted twice:
 
-- ``reported``, ``by_status``, ``open``, ``overdue``, ``escalated``, ``urges``, ``dispatched``,
-  ``extended`` and ``returned_by_first``: events *reported* in the period, as they stand now.
+- ``reported``, ``by_status``, ``open``, ``overdue`` (``OVERDUE``, as the pages count it),
+  ``escalated``, ``urges``, ``dispatched``, ``extended`` and ``returned_by_first``: events
+  *reported* in the period, as they stand now.
 - ``signed`` and ``signed_on_time``: events *signed for* in the period (their latest sign-for).
 - ``due``, ``on_hold`` and ``closed_on_time``: events whose resolution fell *due* in the period
   (digital urban management's 应结案数). An event falls due at its resolution deadline
@@ -85,6 +86,9 @@ STEPS = {
     "resolve_to_close": ("resolved_at", "closed_at"),
 }
 NEVER_DUE = (S.MERGED, S.INVALID)
+OPEN = Q(status__in=Event.OPEN_STATUSES)
+# Overdue: a deadline was missed and a department still holds the event (not once resolved).
+OVERDUE = Q(overdue_since__isnull=False, status__in=Event.OVERDUE_STATUSES)
 
 
 class _Seconds(Func):
@@ -187,7 +191,6 @@ def event_figures(
             groups.setdefault(key, {}).update(values)
 
     reported = qs.filter(_in_period("reported_at", start, end))
-    open_q = Q(status__in=Event.OPEN_STATUSES)
     dispatched_q = Q(first_department__isnull=False)
     merge(
         _rows(
@@ -195,8 +198,8 @@ def event_figures(
             by,
             "reported_at",
             reported=Count("id"),
-            open=Count("id", filter=open_q),
-            overdue=Count("id", filter=open_q & Q(overdue_since__isnull=False)),
+            open=Count("id", filter=OPEN),
+            overdue=Count("id", filter=OVERDUE),
             escalated=Count("id", filter=Q(escalated_to__isnull=False)),
             urges=Sum("urge_count", default=0),
             dispatched=Count("id", filter=dispatched_q),
@@ -413,12 +416,133 @@ def _objects(model, keys: Iterable) -> Iterable:
     return qs
 
 
+# --- the queues the pages list, and their counts ---------------------------------------------
+#
+# A count on a page is the length of the list it links to: both come from the definitions
+# below, so a home card, a tab's badge and the tab's list can never disagree.
+
+
+# The workbench's tabs (``?tab=``); "all" has no condition and no count.
+WORKBENCH_TABS: dict[str, Q] = {
+    "dispatch": Q(status=S.REPORTED),
+    "overdue": OVERDUE,
+    "escalated": OPEN & (Q(escalated_to__isnull=False) | ~Q(supervision="")),
+    "verify": Q(status=S.RESOLVED),
+    "open": OPEN,
+}
+
+# A department's inbox (``?state=``): what to sign for, what is in hand, what is resolved (and
+# waits for the grid's check, or our part finished in the last INBOX_DONE_DAYS days), and
+# the events whose deadline we, the lead department, missed.
+INBOX_STATES = ("to_sign", "in_hand", "done", "overdue")
+INBOX_DONE_DAYS = 30
+
+
+def workbench_events(user) -> QuerySet:
+    """Return the events the workbench of ``user`` lists (before its filters and tab)."""
+    from pingan.accounts.scope import scope_for
+
+    events = Event.objects.visible_to(user)
+    access = scope_for(user)
+    only_departments = access.department_ids and not (
+        access.everything or access.centre_paths or access.leader_paths or access.staff_grid_ids
+    )
+    if only_departments:
+        # The scope of a department handler is an OR of subqueries the database cannot drive
+        # from an index; their work starts from their departments' assignments instead (what
+        # they reported themselves is under "My reports").
+        events = events.filter(pk__in=department_events(access.department_ids))
+    return events
+
+
+def workbench_queue(events: QuerySet, tab: str) -> QuerySet:
+    """Return the events of ``events`` in the workbench tab ``tab`` (any other: all of them)."""
+    condition = WORKBENCH_TABS.get(tab)
+    return events if condition is None else events.filter(condition)
+
+
+def workbench_counts(events: QuerySet) -> dict[str, int]:
+    """Return the count of every workbench tab of ``events`` (but "all"), in one query."""
+    return events.order_by().aggregate(
+        **{tab: Count("pk", filter=condition) for tab, condition in WORKBENCH_TABS.items()}
+    )
+
+
+def department_events(department_ids: Iterable[int]) -> QuerySet:
+    """Return the ids of the events these departments work or worked on (an index)."""
+    from pingan.events.models import Assignment
+
+    return Assignment.objects.filter(department_id__in=sorted(department_ids)).values("event_id")
+
+
+def inbox_events(user) -> QuerySet:
+    """Return the events a department handler's inbox starts from (visible, ours)."""
+    from pingan.accounts.scope import scope_for
+
+    access = scope_for(user)
+    return Event.objects.visible_to(user).filter(pk__in=department_events(access.department_ids))
+
+
+def inbox_conditions(department_ids: Iterable[int], now: dt.datetime | None = None) -> dict:
+    """Return the condition of each inbox state for the departments ``department_ids``."""
+    from pingan.events.models import Assignment
+
+    ids = sorted(department_ids)
+    recent = (now or timezone.now()) - dt.timedelta(days=INBOX_DONE_DAYS)
+
+    def mine(**conditions) -> Q:
+        return Q(
+            Exists(
+                Assignment.objects.filter(event=OuterRef("pk"), department_id__in=ids, **conditions)
+            )
+        )
+
+    active = {"ended_at__isnull": True}
+    handling = OPEN & ~Q(status=S.RESOLVED)
+    return {
+        "to_sign": mine(signed_at__isnull=True, **active) & handling,
+        "in_hand": mine(signed_at__isnull=False, done_at__isnull=True, **active) & handling,
+        "done": (Q(status=S.RESOLVED) & mine(**active)) | mine(done_at__gte=recent),
+        # The deadlines are the lead department's: an assisting one is not overdue.
+        "overdue": OVERDUE & Q(department_id__in=ids),
+    }
+
+
+def inbox_queue(user, state: str) -> QuerySet:
+    """Return the events of ``user``'s inbox in ``state`` (one of INBOX_STATES)."""
+    from pingan.accounts.scope import scope_for
+
+    conditions = inbox_conditions(scope_for(user).department_ids)
+    return inbox_events(user).filter(conditions[state])
+
+
+def inbox_counts(user) -> dict[str, int]:
+    """Return the count of every inbox state of ``user``'s departments, in one query."""
+    from pingan.accounts.scope import scope_for
+
+    conditions = inbox_conditions(scope_for(user).department_ids)
+    return (
+        inbox_events(user)
+        .order_by()
+        .aggregate(**{state: Count("pk", filter=conditions[state]) for state in INBOX_STATES})
+    )
+
+
+def verify_queue(user) -> QuerySet:
+    """Return the resolved events in ``user``'s grids that wait for their on-site check."""
+    from pingan.accounts.scope import scope_for
+
+    return Event.objects.visible_to(user).filter(
+        status=S.RESOLVED, grid_id__in=scope_for(user).staff_grid_ids
+    )
+
+
 # --- the department record and the overdue board --------------------------------------------
 
 
 def overdue_now(events: QuerySet) -> QuerySet:
-    """Return the open events of ``events`` that are overdue now (the overdue board's list)."""
-    return events.filter(overdue_since__isnull=False, status__in=Event.OPEN_STATUSES)
+    """Return the events of ``events`` that are overdue now (the overdue board's list)."""
+    return events.filter(OVERDUE)
 
 
 def department_record(department, *, events: QuerySet, records: QuerySet) -> dict[str, int]:

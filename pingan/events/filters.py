@@ -83,20 +83,9 @@ class EventFilter(django_filters.FilterSet):
         )
 
     def filter_tab(self, queryset, name, value):
-        if value == "dispatch":
-            return queryset.filter(status=Event.Status.REPORTED)
-        if value == "overdue":
-            return queryset.filter(overdue_since__isnull=False, status__in=Event.OPEN_STATUSES)
-        if value == "escalated":
-            return queryset.filter(
-                Q(escalated_to__isnull=False) | ~Q(supervision=""),
-                status__in=Event.OPEN_STATUSES,
-            )
-        if value == "verify":
-            return queryset.filter(status=Event.Status.RESOLVED)
-        if value == "open":
-            return queryset.filter(status__in=Event.OPEN_STATUSES)
-        return queryset
+        from pingan.events import figures
+
+        return figures.workbench_queue(queryset, value)
 
     def filter_category(self, queryset, name, value):
         """The category with this code, or any minor category of a major one."""
@@ -124,5 +113,6 @@ class EventFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if value is None:
             return queryset
-        overdue = Q(overdue_since__isnull=False, status__in=Event.OPEN_STATUSES)
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        from pingan.events.figures import OVERDUE
+
+        return queryset.filter(OVERDUE) if value else queryset.exclude(OVERDUE)

@@ -3,7 +3,7 @@
 Rule 1 of ARCHITECTURE.md for events:
 
 - centre staff and administrators (role on a region) see every event under their regions;
-- leaders see the same, read-only (they may urge and supervise);
+- leaders see the same; they urge and supervise (督查督办) but neither report nor handle;
 - grid staff (grid chief, grid worker, grid police) see the events of their grids;
 - a department handler sees the events their department works on (lead or assisting) and
   those whose part it completed (a closed event stays in its history); an event it returned
@@ -17,11 +17,19 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from pingan.accounts.scope import GRID_STAFF_ROLES, scope_for
 from pingan.core.cache import TableCache
 
-__all__ = ["GRID_STAFF_ROLES", "get_event_for_user", "roles_in", "visibility_q"]
+__all__ = [
+    "GRID_STAFF_ROLES",
+    "get_event_for_user",
+    "intake_channels",
+    "may_not_report",
+    "roles_in",
+    "visibility_q",
+]
 
 # The parts a user can play in one event; the transition table speaks in these.
 CENTRE = "centre"
@@ -94,6 +102,25 @@ def roles_in(user, event) -> frozenset[str]:
     return frozenset(roles)
 
 
+def actor_unit(user, event) -> str:
+    """Return the name of ``user``'s own unit for their work on ``event`` (for its timeline)."""
+    from pingan.accounts.units import unit_name
+
+    access = scope_for(user)
+    departments: set[int] = set()
+    if len(access.department_ids) > 1:  # which of their departments works on this event
+        cache = getattr(event, "_prefetched_objects_cache", {})
+        if "assignments" in cache:
+            departments = {a.department_id for a in cache["assignments"]}
+        elif event.pk:
+            departments = set(event.assignments.values_list("department_id", flat=True))
+        if event.department_id:
+            departments.add(event.department_id)
+    else:
+        departments = set(access.department_ids)
+    return unit_name(user, path=event.path, grid_id=event.grid_id, department_ids=departments)
+
+
 def _active_assignments(event) -> list:
     cache = getattr(event, "_prefetched_objects_cache", {})
     if "assignments" in cache:
@@ -104,6 +131,9 @@ def _active_assignments(event) -> list:
 def _follows(event, user_id: int) -> bool:
     if not event.pk:
         return False
+    cache = getattr(event, "_prefetched_objects_cache", {})
+    if "followers" in cache:  # a list that asks each row's roles prefetches them
+        return any(user.pk == user_id for user in cache["followers"])
     return event.followers.filter(pk=user_id).exists()
 
 
@@ -161,9 +191,12 @@ def intake_system_of(user):
 def intake_channels(user) -> list[str]:
     """Return the intake channels ``user`` may file reports through, the usual one first.
 
-    Grid staff report as grid workers; centre staff take hotline calls, one-key calls and
-    appeal-box slips (and may file as the centre); an intake system reports as a system; anyone
-    signed in may report as a resident.
+    The one rule of who may report (the report page, the home page's button, the API and
+    ``services.report_event`` ask it): grid staff report as grid workers; centre staff take
+    hotline calls, one-key calls and appeal-box slips (and may file as the centre); an intake
+    system reports as a system; anyone signed in may report as a resident — except a leader,
+    who urges and supervises (督查督办) the work of others and files none (unless they hold
+    another role too).
     """
     from pingan.events.models import Event
 
@@ -173,6 +206,8 @@ def intake_channels(user) -> list[str]:
     if intake_system_of(user) is not None:
         return [C.SYSTEM]
     access = scope_for(user)
+    if access.leader_paths and not (access.is_centre or access.grid_ids or access.department_ids):
+        return []
     channels: list[str] = []
     if access.staff_grid_ids:
         channels.append(C.GRID_WORKER)
@@ -182,3 +217,10 @@ def intake_channels(user) -> list[str]:
             channels.append(C.SYSTEM)
     channels.append(C.RESIDENT)
     return [str(c) for c in dict.fromkeys(channels)]
+
+
+def may_not_report(user) -> str:
+    """Return why ``user`` may file no report at all ('' when they may file some)."""
+    if intake_channels(user):
+        return ""
+    return _("Leaders urge and supervise the handling of events; they do not file reports.")

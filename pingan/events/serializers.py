@@ -98,7 +98,25 @@ class DeadlineSerializer(ModelSerializer):
 
 class TimelineEntrySerializer(ModelSerializer):
     actor = serializers.SerializerMethodField(help_text=_("Who did it; null for the system."))
-    department = serializers.CharField(source="department.name", default=None, allow_null=True)
+    actor_unit = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "The actor's own unit when they acted (their department, grid or centre); "
+            "empty for the system."
+        ),
+    )
+    department = serializers.CharField(
+        source="department.name",
+        default=None,
+        allow_null=True,
+        help_text=_(
+            "The department the entry is about (dispatched to, signing, urged…), which need "
+            "not be the actor's own unit."
+        ),
+    )
+    status_changed = serializers.SerializerMethodField(
+        help_text=_("Whether the entry changed the status (from_status differs from to_status).")
+    )
     duration_seconds = serializers.SerializerMethodField(
         help_text=_("Seconds since the previous entry (null for the first).")
     )
@@ -110,7 +128,9 @@ class TimelineEntrySerializer(ModelSerializer):
             "action",
             "from_status",
             "to_status",
+            "status_changed",
             "actor",
+            "actor_unit",
             "department",
             "note",
             "duration_seconds",
@@ -118,6 +138,9 @@ class TimelineEntrySerializer(ModelSerializer):
 
     def get_actor(self, entry: EventLog) -> str | None:
         return entry.actor.display_name if entry.actor_id and entry.actor else None
+
+    def get_status_changed(self, entry: EventLog) -> bool:
+        return bool(entry.to_status) and entry.to_status != entry.from_status
 
     def get_duration_seconds(self, entry: EventLog) -> int | None:
         previous = getattr(entry, "previous_at", None)

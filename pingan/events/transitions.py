@@ -32,6 +32,7 @@ from pingan.events.queries import (
     GRID,
     LEADER,
     REPORTER,
+    actor_unit,
     roles_in,
 )
 
@@ -475,6 +476,7 @@ WORKFLOW = Workflow(
     headlines=HEADLINES,
     lock_related=("category", "department", "centre", "region", "grid"),
     notice_template="event_update",
+    unit=actor_unit,
 )
 
 

@@ -151,7 +151,7 @@ DEMO_PASSWORD = "pingan-demo"  # noqa: S105 -- the published demo password
 DEMO_ACCOUNTS = [
     ("admin", "系统管理员", "系统管理员（超级用户）", [("admin", "county")], True, True),
     ("center", "张建国", "县综治中心调度员", [("center", "county")], True, False),
-    ("leader", "刘志强", "县领导（只读）", [("leader", "county")], False, False),
+    ("leader", "刘志强", "县领导（督查督办）", [("leader", "county")], False, False),
     ("town01", "陈丽", "城关街道综治中心调度员", [("center", "township:001")], False, False),
     (
         "grid01",

@@ -92,6 +92,10 @@ class Event(Place):
     )
     # Statuses in which a department holds the event and its resolution clock runs.
     HANDLING_STATUSES = (Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS)
+    # Statuses in which a missed deadline still counts as overdue: a department holds the
+    # event (or it is paused in its hands). Once resolved, the department's work is done; the
+    # late resolution stays on record (``resolved_on_time``) but the event is no longer overdue.
+    OVERDUE_STATUSES = (*HANDLING_STATUSES, Status.SUSPENDED, Status.ON_HOLD)
     SUPERVISION_ORDER = supervision.ORDER
 
     number = models.CharField(_("number"), max_length=24, unique=True)
@@ -298,7 +302,8 @@ class Event(Place):
 
     @property
     def is_overdue(self) -> bool:
-        return self.overdue_since is not None and self.is_open
+        """Whether a deadline was missed and a department still holds the event."""
+        return self.overdue_since is not None and self.status in self.OVERDUE_STATUSES
 
     @property
     def has_point(self) -> bool:

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,8 +58,12 @@ def report_event(
     leaves a warning for the reporter, see ``intake_warnings``), classified (the reporter's
     category, else keyword rules), routed and — if a rule names a department and the category
     dispatches automatically — dispatched with its deadlines, all in one transaction.
-    Raise ``ValidationError`` (by field) on bad input; nothing is stored then.
+    Raise ``ValidationError`` (by field) on bad input, ``PermissionDenied`` for someone who
+    files no reports (a leader); nothing is stored then.
     """
+    refusal = queries.may_not_report(acting_user)
+    if refusal:
+        raise PermissionDenied(refusal)
     source = source_key(acting_user)
     client_key = (client_key or "").strip()
     if client_key:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
-from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -14,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from pingan.accounts.scope import scope_for
-from pingan.events import queries
-from pingan.events.models import Assignment, DeadlineKind, Event
+from pingan.events import figures, queries
+from pingan.events.models import DeadlineKind, Event
 
 register = template.Library()
 
@@ -163,53 +162,25 @@ def supervision_badge(event: Event, show_none: bool = False) -> dict:
 # --- home page cards ---------------------------------------------------------------------------
 
 
-def open_counts(events) -> dict[str, int]:
-    """Return the counts of the workbench tabs over the open events of ``events`` (one query)."""
-    return events.filter(status__in=Event.OPEN_STATUSES).aggregate(
-        dispatch=Count("pk", filter=Q(status=S.REPORTED)),
-        overdue=Count("pk", filter=Q(overdue_since__isnull=False)),
-        escalated=Count("pk", filter=Q(escalated_to__isnull=False) | ~Q(supervision="")),
-        verify=Count("pk", filter=Q(status=S.RESOLVED)),
-        open=Count("pk"),
-    )
-
-
-def inbox_counts(user, department_ids) -> dict[str, int]:
-    """Return a department's inbox counts: to sign for, in hand, overdue (one query)."""
-    mine = Assignment.objects.filter(
-        department_id__in=list(department_ids), ended_at__isnull=True
-    ).values("event_id")
-    return (
-        Event.objects.visible_to(user)
-        .filter(pk__in=mine)
-        .aggregate(
-            to_sign=Count("pk", filter=Q(status=S.DISPATCHED)),
-            in_hand=Count("pk", filter=Q(status__in=[S.SIGNED, S.IN_PROGRESS])),
-            overdue=Count(
-                "pk", filter=Q(overdue_since__isnull=False, status__in=Event.OPEN_STATUSES)
-            ),
-        )
-    )
-
-
 @register.inclusion_tag("events/home_cards.html", takes_context=True)
 def event_home_cards(context) -> dict:
-    """Show the event work of the signed-in user's roles on the home page."""
+    """Show the event work of the signed-in user's roles on the home page.
+
+    Every count links to the list it counts; both come from ``events.figures``.
+    """
     request = context.get("request")
     user = getattr(request, "user", None)
     access = scope_for(user)
     out: dict = {"access": access, "request": request}
     if access.user_id is None:
         return out
-    visible = Event.objects.visible_to(user)
-    if access.everything or access.centre_paths or access.leader_paths:
-        out["centre_counts"] = open_counts(visible)
-        out["is_centre"] = access.everything or bool(access.centre_paths)
+    if access.is_supervisor:
+        out["centre_counts"] = figures.workbench_counts(figures.workbench_events(user))
+        out["is_centre"] = access.is_centre
     if access.staff_grid_ids:
-        out["verify_count"] = visible.filter(
-            status=S.RESOLVED, grid_id__in=access.staff_grid_ids
-        ).count()
+        out["verify_count"] = figures.verify_queue(user).count()
     if access.department_ids:
-        out["inbox_counts"] = inbox_counts(user, access.department_ids)
+        out["inbox_counts"] = counts = figures.inbox_counts(user)
+        out["inbox_empty"] = not any(counts.values())
     out["channels"] = queries.intake_channels(user)
     return out

@@ -491,12 +491,22 @@ def test_categories_list_the_active_tree_with_slas(api_as):
 def test_an_illegal_move_answers_409_with_the_allowed_actions(api_as):
     body = wall_report(api_as("grid01"))
     with translation.override("en"):
-        response = move(api_as("grid01"), body["id"], "sign")
+        response = move(api_as("dept-transport"), body["id"], "start")  # not before signing
     assert response.status_code == 409
     conflict = response.json()
     assert conflict["status"] == "dispatched"
-    assert "sign" not in conflict["allowed_actions"] and conflict["detail"]
-    assert "message" in conflict["allowed_actions"] and "sign" not in conflict["allowed_actions"]
+    assert "start" not in conflict["allowed_actions"] and conflict["detail"]
+    assert "sign" in conflict["allowed_actions"]
+    assert Event.objects.get(pk=body["id"]).status == "dispatched"
+
+
+def test_a_move_the_callers_part_never_allows_answers_403(api_as):
+    body = wall_report(api_as("grid01"))
+    response = move(api_as("grid01"), body["id"], "sign")  # signing is the department's
+    assert response.status_code == 403
+    refusal = response.json()
+    assert refusal["status"] == "dispatched" and refusal["detail"]
+    assert "message" in refusal["allowed_actions"] and "sign" not in refusal["allowed_actions"]
     assert Event.objects.get(pk=body["id"]).status == "dispatched"
 
 

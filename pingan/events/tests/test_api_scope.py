@@ -165,7 +165,7 @@ def test_the_leader_sees_but_cannot_sign_and_may_urge(api_as, events):
     response = leader.post(
         f"{EVENTS}{events['wall'].pk}/actions/", {"action": "sign"}, format="json"
     )
-    assert response.status_code == 409
+    assert response.status_code == 403  # never a leader's move: a refusal, not a conflict
     assert "urge" in response.json()["allowed_actions"]
     assert action_status(leader, events["wall"].pk, "urge", note="请加快") == 200
 

@@ -215,6 +215,15 @@ class TestAYearOfDemoEvents:
         assert {"sign", "resolve"} <= set(records.values_list("kind", flat=True))
         assert records.filter(event__status=S.CLOSED).exists()  # kept after closing
 
+    def test_the_timeline_names_each_actors_own_unit(self):
+        entries = EventLog.objects.filter(event__is_demo=True)
+        # Everyone who acted with a role has their unit on the entry, as written.
+        assert not entries.filter(actor__memberships__isnull=False, actor_unit="").exists()
+        checks = entries.filter(action="verify", actor__isnull=False).select_related("department")
+        assert checks.exists()
+        for entry in checks:  # the grid (or the centre) that checked, not the department
+            assert entry.actor_unit != entry.department.name, entry.pk
+
     def test_every_timeline_is_a_legal_path_through_the_transition_table(self):
         walk_all(list(Event.objects.filter(is_demo=True)))
 

@@ -289,9 +289,19 @@ def test_signing_through_the_page_moves_the_event_and_writes_the_timeline(client
 
 def test_an_illegal_move_shows_the_conflict_and_changes_nothing(client_as):
     event = event_in("dispatched")
-    response = client_as("grid01").post(reverse("events:act", args=[event.pk, "sign"]))
-    assert response.status_code == 409
+    response = client_as("dept-transport").post(reverse("events:act", args=[event.pk, "start"]))
+    assert response.status_code == 409  # the department's move, but not before signing
     assert 'id="conflict"' in response.content.decode()
+    event.refresh_from_db()
+    assert event.status == S.DISPATCHED
+    assert not event.timeline.filter(action="start").exists()
+
+
+def test_a_move_that_is_not_the_users_part_is_refused_with_the_reason(client_as):
+    event = event_in("dispatched")
+    response = client_as("grid01").post(reverse("events:act", args=[event.pk, "sign"]))
+    assert response.status_code == 403
+    assert "不属于您在此事件中的职责" in response.content.decode()
     event.refresh_from_db()
     assert event.status == S.DISPATCHED
     assert not event.timeline.filter(action="sign").exists()

@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.db.models import F, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from pingan.accounts.models import Department
+from pingan.accounts.models import Department, User
 from pingan.accounts.scope import scope_for
 from pingan.events import figures as event_figures
 from pingan.events.models import (
     Assignment,
     Event,
 )
+from pingan.events.queries import ASSISTING, DEPARTMENT
+from pingan.events.transitions import WORKFLOW
 from pingan.events.views.common import (
-    S,
-    department_events,
     int_or_none,
     list_queryset,
     window,
@@ -33,13 +33,11 @@ from pingan.geo.models import Region
 from pingan.workflow.links import attach_item_urls
 from pingan.workflow.models import AccountabilityRecord
 
-INBOX_DONE_DAYS = 30  # how long a finished event stays under "resolved" in the inbox
-
-
 INBOX_STATES = {
     "to_sign": gettext_lazy("To sign for"),
     "in_hand": gettext_lazy("In hand"),
     "done": gettext_lazy("Resolved"),
+    "overdue": gettext_lazy("Overdue"),
 }
 
 
@@ -54,32 +52,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "to_sign")
     if state not in INBOX_STATES:
         state = "to_sign"
-
-    def mine(*args, **conditions) -> Exists:
-        return Exists(
-            Assignment.objects.filter(
-                *args, event=OuterRef("pk"), department_id__in=ids, **conditions
-            )
-        )
-
-    recent = timezone.now() - dt.timedelta(days=INBOX_DONE_DAYS)
-    active = {"ended_at__isnull": True}
-    handling = Q(status__in=Event.OPEN_STATUSES) & ~Q(status=S.RESOLVED)
-    conditions = {
-        "to_sign": Q(mine(signed_at__isnull=True, **active)) & handling,
-        "in_hand": Q(mine(signed_at__isnull=False, done_at__isnull=True, **active)) & handling,
-        # Resolved and waiting for the grid's check, or our part finished in the last days.
-        "done": (Q(status=S.RESOLVED) & Q(mine(**active))) | Q(mine(done_at__gte=recent)),
-    }
-    overdue = Q(overdue_since__isnull=False, status__in=Event.OPEN_STATUSES) & Q(mine(**active))
-    # Start from our departments' assignments (an index), then apply the scope and the state.
-    visible = Event.objects.visible_to(request.user).filter(pk__in=department_events(access))
-    counts = visible.aggregate(
-        overdue=Count("pk", filter=overdue),
-        **{key: Count("pk", filter=condition) for key, condition in conditions.items()},
-    )
+    # The tabs' counts and the list come from the same definitions (events.figures).
+    counts = event_figures.inbox_counts(request.user)
     events = (
-        list_queryset(visible.filter(conditions[state]))
+        list_queryset(event_figures.inbox_queue(request.user, state))
         .prefetch_related(
             Prefetch(
                 "assignments",
@@ -95,10 +71,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
         event.my_role = part.role if part else ""
         event.sign_action = ""
         if part and part.signed_at is None:
-            if part.role == Assignment.Role.LEAD and event.status == S.DISPATCHED:
-                event.sign_action = "sign"
-            elif part.role == Assignment.Role.ASSIST:
-                event.sign_action = "assist_sign"
+            lead = part.role == Assignment.Role.LEAD
+            action = "sign" if lead else "assist_sign"
+            # The button only where the table allows the move for our part (not while paused).
+            move = WORKFLOW.table.get(event.status, {}).get(action)
+            if move is not None and (DEPARTMENT if lead else ASSISTING) in move.roles:
+                event.sign_action = action
     return render(
         request,
         "events/inbox.html",
@@ -131,10 +109,24 @@ def department(request: HttpRequest, pk: int) -> HttpResponse:
     )
     page = window(request, records, total=figures["records"])
     attach_item_urls(page.object_list, request.user)
+    # "Overdue now" links to the list it counts: the overdue board for those who supervise,
+    # the department's own inbox for its handlers.
+    access = scope_for(request.user)
+    overdue_url = ""
+    if access.is_supervisor:
+        overdue_url = f"{reverse('events:overdue')}?department={item.pk}"
+    elif item.pk in access.department_ids and len(access.department_ids) == 1:
+        overdue_url = f"{reverse('events:inbox')}?state=overdue"
     return render(
         request,
         "events/department.html",
-        {"department": item, "figures": figures, "page_obj": page, "records": page.object_list},
+        {
+            "department": item,
+            "figures": figures,
+            "page_obj": page,
+            "records": page.object_list,
+            "overdue_url": overdue_url,
+        },
     )
 
 
@@ -193,7 +185,13 @@ def overdue(request: HttpRequest) -> HttpResponse:
         listed = listed.filter(department_id=department_id)
     if township_id is not None:
         listed = listed.filter(township_id=township_id)
-    page = window(request, list_queryset(listed).order_by("overdue_since", "id"), total=selected)
+    listed = list_queryset(listed).prefetch_related(
+        Prefetch("followers", queryset=User.objects.only("id"))
+    )
+    page = window(request, listed.order_by("overdue_since", "id"), total=selected)
+    for event in page.object_list:
+        # The urge button only where the table lets this user urge (one rule: pages, API).
+        event.may_urge = WORKFLOW.may(event, "urge", request.user)
     return render(
         request,
         "events/overdue.html",

@@ -8,14 +8,10 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from pingan.accounts.scope import Scope
 from pingan.core.ids import as_id
 from pingan.core.paging import PAGE_SIZE, Window, window
 from pingan.core.views import safe_next
-from pingan.events.models import (
-    Assignment,
-    Event,
-)
+from pingan.events.models import Event
 
 __all__ = ["PAGE_SIZE", "Window", "safe_next", "window"]
 
@@ -58,10 +54,3 @@ def pick_map_config() -> dict[str, str]:
         "tileAttribution": settings.PINGAN_MAP_TILE_ATTRIBUTION or "",
         "regionsUrl": reverse("geo:map_regions") + "?level=township",
     }
-
-
-def department_events(access: Scope) -> QuerySet[Assignment]:
-    """Return the ids of the events the user's departments work or worked on (an index)."""
-    return Assignment.objects.filter(department_id__in=sorted(access.department_ids)).values(
-        "event_id"
-    )

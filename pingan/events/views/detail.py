@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from pingan.accounts.models import Department
 from pingan.accounts.scope import scope_for
-from pingan.core.transitions import IllegalTransition
+from pingan.core.transitions import IllegalTransition, MoveForbidden
 from pingan.events import queries, routing, services
 from pingan.events.duplicates import possible_duplicates
 from pingan.events.forms import (
@@ -122,6 +122,9 @@ def _timeline(event: Event) -> list[EventLog]:
         entry.label = WORKFLOW.log_label(entry.action)
         entry.since_previous = (entry.at - previous.at) if previous is not None else None
         entry.to_label = Event.Status(entry.to_status).label if entry.to_status else ""
+        entry.from_label = Event.Status(entry.from_status).label if entry.from_status else ""
+        # A status change only when there is one ("dispatched → dispatched" is none).
+        entry.status_changed = bool(entry.to_status) and entry.to_status != entry.from_status
         previous = entry
     return entries
 
@@ -269,14 +272,14 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Make one move on the event (``services.perform``); show errors next to the fields."""
     event = _event_for_page(request, pk)
-    move = allowed_for(event, request.user).get(action)
-    if move is None:
-        status = event.get_status_display()
-        message = _("“%(action)s” is not possible for you while the event is “%(status)s”.") % {
-            "action": WORKFLOW.label(action),
-            "status": status,
-        }
-        return _conflict(request, pk, IllegalTransition(message, status=event.status))
+    try:
+        # The table's one rule: a move the user's part never allows is refused (403, with the
+        # reason on the error page); one not possible now shows the event's new state (409).
+        move = WORKFLOW.check(event, action, request.user)
+    except MoveForbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except IllegalTransition as exc:
+        return _conflict(request, pk, exc)
     form = ActionForm(
         request.POST,
         request.FILES,
@@ -287,6 +290,8 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.perform(event.pk, action, acting_user=request.user, **form.service_fields())
+        except MoveForbidden as exc:
+            raise PermissionDenied(exc.message) from exc
         except IllegalTransition as exc:
             return _conflict(request, pk, exc)
         except ValidationError as exc:

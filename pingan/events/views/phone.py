@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from pingan.accounts.scope import scope_for
+from pingan.events import figures as event_figures
 from pingan.events import queries, services
 from pingan.events.forms import (
     HotlineForm,
@@ -27,7 +28,6 @@ from pingan.events.models import (
 from pingan.events.services.inputs import home_county
 from pingan.events.views.common import (
     PAGE_SIZE,
-    S,
     Window,
     float_or_none,
     list_queryset,
@@ -85,7 +85,7 @@ def report(request: HttpRequest) -> HttpResponse:
     """Report an event from the phone: text, category, photos, GPS or village."""
     channels = queries.intake_channels(request.user)
     if not channels:
-        raise Http404
+        raise PermissionDenied(queries.may_not_report(request.user))
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, user=request.user, channels=channels)
         done = _file_report(request, form)
@@ -188,11 +188,7 @@ def verify_tasks(request: HttpRequest) -> HttpResponse:
     access = scope_for(request.user)
     if not access.staff_grid_ids:
         raise Http404("Not grid staff")
-    events = list_queryset(
-        Event.objects.visible_to(request.user).filter(
-            status=S.RESOLVED, grid_id__in=access.staff_grid_ids
-        )
-    )
+    events = list_queryset(event_figures.verify_queue(request.user))
     lng, lat = float_or_none(request.GET.get("lng")), float_or_none(request.GET.get("lat"))
     near = lng is not None and lat is not None and -180 <= lng <= 180 and -90 <= lat <= 90
     if near:

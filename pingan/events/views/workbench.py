@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from pingan.accounts.models import Department
-from pingan.accounts.scope import Scope, scope_for
+from pingan.accounts.scope import scope_for
 from pingan.core.jobs import start_job
 from pingan.events import exports
+from pingan.events import figures as event_figures
 from pingan.events.filters import TABS, EventFilter
 from pingan.events.forms import (
     category_choices,
@@ -27,9 +28,8 @@ from pingan.events.jobs import EXPORT
 from pingan.events.models import (
     Event,
 )
-from pingan.events.templatetags.event_tags import STATUS_COLORS, open_counts
+from pingan.events.templatetags.event_tags import STATUS_COLORS
 from pingan.events.views.common import (
-    department_events,
     list_queryset,
     window,
 )
@@ -144,19 +144,6 @@ def tab_ordering(tab: str, *, searching: bool = False) -> list:
     return [expression.asc(), "id"]
 
 
-def _workbench_events(request: HttpRequest, access: Scope) -> QuerySet[Event]:
-    events = Event.objects.visible_to(request.user)
-    only_departments = access.department_ids and not (
-        access.everything or access.centre_paths or access.leader_paths or access.staff_grid_ids
-    )
-    if only_departments:
-        # The scope of a department handler is an OR of subqueries the database cannot drive
-        # from an index; their work starts from their departments' assignments instead (what
-        # they reported themselves is under "My reports").
-        events = events.filter(pk__in=department_events(access))
-    return events
-
-
 @login_required
 @require_GET
 def workbench(request: HttpRequest) -> HttpResponse:
@@ -171,9 +158,9 @@ def workbench(request: HttpRequest) -> HttpResponse:
     data = request.GET.copy()
     for key in ("tab", "page", "view"):
         data.pop(key, None)
-    filterset = EventFilter(data, queryset=_workbench_events(request, access))
+    filterset = EventFilter(data, queryset=event_figures.workbench_events(request.user))
     base = filterset.qs
-    counts = open_counts(base)
+    counts = event_figures.workbench_counts(base)
     events = filterset.filter_tab(base, "tab", tab)
     mode = "map" if request.GET.get("view") == "map" else "list"
     context: dict[str, Any] = {
