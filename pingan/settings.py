@@ -236,7 +236,13 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AXES_ENABLED = envbool("PINGAN_AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = envint("PINGAN_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = envfloat("PINGAN_LOGIN_COOLOFF_HOURS", 0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Lock a (username, address) pair, not a username everywhere; and an address trying many
+# usernames (password spraying), at its own higher threshold. pingan/accounts/lockout.py.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+PINGAN_LOGIN_ADDRESS_FAILURE_LIMIT = envint("PINGAN_LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+AXES_HANDLER = "pingan.accounts.lockout.LockoutHandler"
+# The lock lasts AXES_COOLOFF_TIME from the failure that set it: more failures do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from pingan.accounts.lockout import sign_in_despite_lock
 from pingan.accounts.models import Department, Membership, Role
 from pingan.accounts.scope import scope_for
 from pingan.geo.api import RegionRefSerializer
@@ -82,7 +83,9 @@ class TokenView(APIView):
             "Users who enrolled two-factor login also send `otp_token`; when two-factor login "
             "is mandatory for the user's role and they have not enrolled, the answer is 403.\n\n"
             "A wrong username or password answers 400. Repeated failures lock sign-in for "
-            "that username from that address for a while: the lock answers 429."
+            "that username from that address, and many failures from one address lock the "
+            "address, for a fixed while: the lock answers 429. Users with two-factor login "
+            "get past a lock with the right password and `otp_token`."
         ),
         request=TokenCredentialsSerializer,
         responses={
@@ -122,9 +125,21 @@ class TokenView(APIView):
         user = authenticate(
             request=request, username=username, password=form.validated_data["password"]
         )
-        if user is None:
-            if getattr(request, "axes_locked_out", False):
+        passed_lock = False
+        if user is None and getattr(request, "axes_locked_out", False):
+            # The owner gets past a lock with the password and their authenticator's code.
+            user = sign_in_despite_lock(
+                request,
+                username,
+                form.validated_data["password"],
+                form.validated_data.get("otp_token", ""),
+            )
+            if user is None:
                 return Response({"detail": LOCKED_OUT}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            passed_lock = True
+            request.axes_locked_out = False
+            request._request.axes_locked_out = False
+        if user is None:
             raise serializers.ValidationError(
                 {"non_field_errors": [BAD_CREDENTIALS]}, code="authorization"
             )
@@ -133,7 +148,9 @@ class TokenView(APIView):
         from pingan.accounts.views import confirmed_device
 
         device = confirmed_device(user)
-        if device is not None:
+        if passed_lock:
+            pass  # the code was checked (and used up) on the way past the lock
+        elif device is not None:
             code = form.validated_data.get("otp_token", "").strip()
             if not code:
                 raise serializers.ValidationError({"otp_token": [OTP_REQUIRED]})

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pingan.accounts.forms import DisableTwoFactorForm, LoginForm, TokenForm
+from pingan.accounts.lockout import sign_in_despite_lock
 from pingan.accounts.middleware import needs_two_factor
 from pingan.accounts.models import Department, Membership, Role, User
 from pingan.core.views import safe_next
@@ -95,6 +96,36 @@ class LoginView(auth_views.LoginView):
         )
         context["demo_usernames"] = demo_users
         return context
+
+
+@sensitive_post_parameters("password", "token")
+@csrf_protect
+@never_cache
+@require_POST
+def login_with_code(request: HttpRequest) -> HttpResponse:
+    """Sign in with password and authenticator code in one step: the way past a lock."""
+    username = request.POST.get("username", "")[:150]
+    credentials = {settings.AXES_USERNAME_FORM_FIELD: username}
+    locked = settings.AXES_ENABLED and AxesProxyHandler.is_locked(request, credentials)
+    user = sign_in_despite_lock(
+        request,
+        username,
+        request.POST.get("password", "")[:128],
+        request.POST.get("token", "")[:12],
+    )
+    if user is None:
+        if not locked:
+            # Outside a lock this is an ordinary failed sign-in and counts as one.
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        messages.error(
+            request,
+            _("The password or the code is wrong. Signing in from this address stays paused."),
+        )
+        return redirect("accounts:login")
+    device = user.otp_device
+    login(request, user, backend=user.backend)
+    django_otp.login(request, device)
+    return redirect(safe_next(request, reverse(settings.LOGIN_REDIRECT_URL)))
 
 
 class LogoutView(auth_views.LogoutView):

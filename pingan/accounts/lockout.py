@@ -1,0 +1,88 @@
+"""The sign-in throttle: django-axes with a lock an attacker cannot turn against the owner.
+
+Three rules (see the README's security section):
+
+- five wrong passwords for one username from one address pause that pair, not the username
+  everywhere;
+- many failures from one address across usernames (password spraying) pause the address, at
+  a higher threshold (``PINGAN_LOGIN_ADDRESS_FAILURE_LIMIT``) so an office behind one NAT
+  address is not locked by a few typos;
+- a lock lasts ``AXES_COOLOFF_TIME`` from the failure that set it: failures during the lock
+  are not counted (``AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False``), and the owner
+  can still get in with the right password and a valid code of their authenticator app.
+"""
+
+from __future__ import annotations
+
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_failure_limit, get_lockout_parameters
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import Sum
+from django.http import HttpRequest
+
+ADDRESS_ONLY = "ip_address"
+
+
+class LockoutHandler(AxesDatabaseHandler):
+    """Axes' database handler with its own threshold for the address-only key."""
+
+    def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        """Return the failures that count towards the lock, in units of the pair limit.
+
+        Axes compares one number with one limit; the address's failures are scaled so that
+        reaching ``PINGAN_LOGIN_ADDRESS_FAILURE_LIMIT`` is the same as reaching the pair limit.
+        """
+        limit = get_failure_limit(request, credentials)
+        address_limit = max(settings.PINGAN_LOGIN_ADDRESS_FAILURE_LIMIT, 1)
+        parameters = get_lockout_parameters(request, credentials)
+        counts = []
+        for parameter, attempts in zip(
+            parameters, self.get_user_attempts(request, credentials), strict=True
+        ):
+            failures = attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+            if parameter == ADDRESS_ONLY or parameter == [ADDRESS_ONLY]:
+                failures = failures * limit // address_limit
+            counts.append(failures)
+        return max(counts, default=0)
+
+    def reset_user_attempts(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        """Forget the failures of the user who signed in, from this address only.
+
+        Axes would also delete every failure of the address, so one attacker's own account
+        could wipe the spraying count, and one sign-in would unlock everyone behind a NAT.
+        """
+        from axes.helpers import get_client_username
+        from axes.models import AccessAttempt
+
+        username = get_client_username(request, credentials)
+        count, _ = AccessAttempt.objects.filter(
+            username=username, ip_address=request.axes_ip_address
+        ).delete()
+        return count
+
+
+def sign_in_despite_lock(request: HttpRequest, username: str, password: str, code: str):
+    """Return the user if the password and their authenticator's code are both right.
+
+    Used only while axes refuses the sign-in: it checks the password without axes (so the
+    lock neither grows nor ends) and says nothing about which part was wrong. The password
+    is checked before the code, so that strangers cannot throttle the owner's device.
+    """
+    code = (code or "").replace(" ", "").strip()
+    if not username or not password or not code.isdigit():
+        return None
+    user = ModelBackend().authenticate(request, username=username, password=password)
+    if user is None:
+        return None
+    from pingan.accounts.views import confirmed_device
+
+    device = confirmed_device(user)
+    if device is None:
+        return None
+    allowed, _detail = device.verify_is_allowed()
+    if not allowed or not device.verify_token(code):
+        return None
+    user.backend = "django.contrib.auth.backends.ModelBackend"
+    user.otp_device = device
+    return user
