@@ -106,7 +106,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -244,6 +243,10 @@ AXES_HANDLER = "pingan.accounts.lockout.LockoutHandler"
 # The lock lasts AXES_COOLOFF_TIME from the failure that set it: more failures do not extend it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
+# API tokens expire this many days after they are issued.
+PINGAN_TOKEN_DAYS = envint("PINGAN_TOKEN_DAYS", 7)
+if PINGAN_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("PINGAN_TOKEN_DAYS must be at least 1")
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
@@ -288,7 +291,8 @@ if envbool("PINGAN_BEHIND_PROXY", False):
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # "Authorization: Token <key>": hashed tokens with a lifetime (pingan/accounts/tokens.py).
+        "pingan.accounts.authentication.TokenAuthentication",
         # Intake systems (sensors, other platforms): "Authorization: Api-Key <key>".
         "pingan.events.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",

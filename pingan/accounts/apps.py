@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "pingan.accounts"
     label = "accounts"
     verbose_name = _("Accounts and departments")
+
+    def ready(self) -> None:
+        from pingan.accounts import lockout, signals  # noqa: F401 - connect the receivers

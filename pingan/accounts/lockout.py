@@ -14,14 +14,48 @@ Three rules (see the README's security section):
 
 from __future__ import annotations
 
+import hashlib
+
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_failure_limit, get_lockout_parameters
+from axes.helpers import get_cool_off, get_failure_limit, get_lockout_parameters
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
 from django.db.models import Sum
+from django.dispatch import receiver
 from django.http import HttpRequest
 
 ADDRESS_ONLY = "ip_address"
+
+
+def _lock_key(username: str, address: str) -> str:
+    return f"pingan:locked:{hashlib.sha256(f'{username}|{address}'.encode()).hexdigest()}"
+
+
+@receiver(user_locked_out, dispatch_uid="accounts.lockout.remember_lock")
+def remember_lock(sender, request=None, username=None, ip_address=None, **kwargs):
+    """Remember in the cache that sign-in for (username, address) is paused.
+
+    API tokens check this on every request; a cache look-up costs no query. ``add`` keeps the
+    first expiry, so failures during the lock do not make tokens refused for longer.
+    """
+    if not username or not ip_address:
+        return
+    cool_off = get_cool_off(request)
+    timeout = int(cool_off.total_seconds()) if cool_off else None
+    cache.add(_lock_key(username, ip_address), True, timeout=timeout)
+
+
+def is_paused(username: str, address: str | None) -> bool:
+    """Return whether sign-in for ``username`` from ``address`` is paused by the lock."""
+    return bool(address) and bool(cache.get(_lock_key(username, address)))
+
+
+def forget_lock(username: str, address: str | None) -> None:
+    """Forget the pause of (username, address), e.g. after the owner signed in with a code."""
+    if address:
+        cache.delete(_lock_key(username, address))
 
 
 class LockoutHandler(AxesDatabaseHandler):
@@ -59,6 +93,7 @@ class LockoutHandler(AxesDatabaseHandler):
         count, _ = AccessAttempt.objects.filter(
             username=username, ip_address=request.axes_ip_address
         ).delete()
+        forget_lock(username, request.axes_ip_address)
         return count
 
 
