@@ -240,6 +240,8 @@ AXES_COOLOFF_TIME = envfloat("PINGAN_LOGIN_COOLOFF_HOURS", 0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 PINGAN_LOGIN_ADDRESS_FAILURE_LIMIT = envint("PINGAN_LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 AXES_HANDLER = "pingan.accounts.lockout.LockoutHandler"
+# Behind nginx every request comes from 127.0.0.1: the client is X-Forwarded-For's last entry.
+AXES_CLIENT_IP_CALLABLE = "pingan.accounts.lockout.client_address"
 # The lock lasts AXES_COOLOFF_TIME from the failure that set it: more failures do not extend it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
@@ -286,7 +288,8 @@ SESSION_COOKIE_AGE = envint("PINGAN_SESSION_SECONDS", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
 # A failed CSRF check gets a page that says why it usually happens and offers a retry.
 CSRF_FAILURE_VIEW = "pingan.core.errors.csrf_failure"
-if envbool("PINGAN_BEHIND_PROXY", False):
+PINGAN_BEHIND_PROXY = envbool("PINGAN_BEHIND_PROXY", False)
+if PINGAN_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REST_FRAMEWORK = {

@@ -15,6 +15,7 @@ Three rules (see the README's security section):
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_cool_off, get_failure_limit, get_lockout_parameters
@@ -27,6 +28,22 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 ADDRESS_ONLY = "ip_address"
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """Return the client's address: behind our proxy, the one it appended to X-Forwarded-For.
+
+    Only the last entry is the proxy's own; earlier ones come from the client and can be made
+    up. Without ``PINGAN_BEHIND_PROXY`` the header is ignored, for the same reason.
+    """
+    if settings.PINGAN_BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(last))
+        except ValueError:
+            pass  # no header, or not an address: the proxy's own address it is
+    return request.META.get("REMOTE_ADDR")
 
 
 def _lock_key(username: str, address: str) -> str:

@@ -200,3 +200,33 @@ def test_the_token_endpoint_lets_the_password_and_a_valid_code_through_a_lock(db
     right = api_token("grid01", PASSWORD, otp_token=code_for(device))
     assert right.status_code == 200
     assert right.json()["token"]
+
+
+@override_settings(PINGAN_BEHIND_PROXY=True)
+def test_behind_the_proxy_the_lock_is_per_forwarded_client(client, user):
+    def via_proxy(password, forwarded):
+        return client.post(
+            reverse("accounts:login"),
+            {"username": "grid01", "password": password},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        via_proxy("not-the-password", "203.0.113.9")
+    # A client cannot pick its address by sending its own header: the proxy's entry counts.
+    assert via_proxy(PASSWORD, "198.51.100.7, 203.0.113.9").status_code == 429
+    assert via_proxy(PASSWORD, "203.0.113.9, 198.51.100.7").status_code == 302
+    assert signed_in_user_id(client) == str(user("grid01").pk)
+
+
+@override_settings(PINGAN_BEHIND_PROXY=True)
+def test_behind_the_proxy_a_forwarded_header_that_is_no_address_is_ignored(client):
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": "grid01", "password": "not-the-password"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="not-an-address",
+    )
+    assert response.status_code == 200
+    assert AccessAttempt.objects.get().ip_address == "127.0.0.1"
