@@ -6,6 +6,7 @@ import django_filters
 from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -25,6 +26,25 @@ from pingan.accounts.scope import scope_for
 from pingan.accounts.tokens import issue_token, revoke_all_tokens, revoke_token
 from pingan.geo.api import RegionRefSerializer
 from pingan.geo.models import Grid
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """Document ``pingan.accounts.authentication.TokenAuthentication`` in the schema."""
+
+    target_class = "pingan.accounts.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                "`Authorization: Token <token>`, the token from POST /api/v1/auth/token; "
+                "it expires after PINGAN_TOKEN_DAYS days."
+            ),
+        }
+
 
 # --- token ---------------------------------------------------------------------------------
 
