@@ -110,8 +110,11 @@ class LockoutHandler(AxesDatabaseHandler):
         count, _ = AccessAttempt.objects.filter(
             username=username, ip_address=request.axes_ip_address
         ).delete()
-        forget_lock(username, request.axes_ip_address)
         return count
+
+    def post_delete_access_attempt(self, instance, **kwargs) -> None:
+        """Forget the pause with its failures: a sign-in, ``axes_reset`` or the admin."""
+        forget_lock(instance.username, instance.ip_address)
 
 
 def sign_in_despite_lock(request: HttpRequest, username: str, password: str, code: str):

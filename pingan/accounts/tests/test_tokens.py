@@ -249,3 +249,14 @@ def test_revoking_needs_a_post(client_as):
     client = client_as("grid01")
     assert client.get(reverse("accounts:token_revoke", args=[token.pk])).status_code == 405
     assert works(key)
+
+
+def test_an_administrator_lifting_the_lock_lets_the_token_work_again():
+    from axes.utils import reset
+
+    key = sign_in("grid01")
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        APIClient().post(TOKEN_URL, {"username": "grid01", "password": "wrong"}, format="json")
+    assert not works(key)
+    reset(username="grid01")
+    assert works(key)
