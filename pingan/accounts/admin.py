@@ -175,3 +175,7 @@ def admin_login(request, extra_context=None):
 
 
 admin.site.login = admin_login
+
+
+# The login-security sections of third-party apps, in Chinese (registered on import).
+from pingan.accounts import admin_security  # noqa: E402, F401

@@ -11,11 +11,17 @@ This module is the lowest layer's: it imports nothing from the apps above ``core
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote
 
+from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.functional import Promise
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -143,3 +149,49 @@ def write_workbook(
         if on_row is not None:
             on_row(writer.count)
     return writer.content(), writer.count
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+_NOT_ASCII_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def stamped_name(basename: str, ext: str = "xlsx", *, at: dt.datetime | None = None) -> str:
+    """Return ``basename`` stamped with the local date and minute: 事件台账-20260314-0930.xlsx."""
+    stamp = timezone.localtime(at).strftime("%Y%m%d-%H%M")
+    return f"{basename}-{stamp}.{ext}"
+
+
+def ascii_name(filename: str, prefix: str = "download") -> str:
+    """Return an ASCII stand-in for ``filename`` for clients that cannot read ``filename*``.
+
+    A name that is ASCII already is kept (unsafe characters dropped); otherwise what stays of
+    it (the date stamp, the extension) follows ``prefix``: 事件台账-20260314-0930.xlsx becomes
+    ``events-export-20260314-0930.xlsx`` with ``prefix="events-export"``.
+    """
+    folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    kept = _NOT_ASCII_NAME.sub("", folded.replace(" ", "-"))
+    if folded == filename and kept.strip("-_."):
+        return kept
+    rest = kept.lstrip("-_")
+    prefix = re.sub(r"[^A-Za-z0-9_-]+", "-", prefix).strip("-") or "download"
+    if not rest or rest.startswith("."):
+        return f"{prefix}{rest}"
+    return f"{prefix}-{rest}"
+
+
+def content_disposition(filename: str, fallback: str | None = None) -> str:
+    """Return a Content-Disposition value for a download named ``filename`` (any language).
+
+    Browsers read the UTF-8 name (RFC 5987/6266 ``filename*``); older clients fall back to the
+    quoted ASCII ``filename`` (``fallback``, or :func:`ascii_name` of ``filename``).
+    """
+    fallback = ascii_name(fallback or filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def xlsx_response(content: bytes, filename: str, fallback: str | None = None) -> HttpResponse:
+    """Return the .xlsx ``content`` as a download named ``filename``."""
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition(filename, fallback)
+    return response

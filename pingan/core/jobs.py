@@ -142,7 +142,14 @@ def run_job(job_id: int) -> None:
         )
     except Exception as exc:
         logger.exception("Job %s (%s) failed.", job.pk, job.func_path)
-        _finish(job, Job.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+        # The person who started it reads a reason in their language; the detail stays with it.
+        detail = f"{type(exc).__name__}: {exc}"
+        _finish(
+            job,
+            Job.Status.FAILED,
+            error=_("An unexpected error stopped the job (%(detail)s); it has been logged.")
+            % {"detail": detail},
+        )
     except BaseException:
         # The worker is stopping (Ctrl+C, SIGTERM): record it, then let it stop.
         _finish(job, Job.Status.FAILED, error=_("The worker stopped while the job was running."))
@@ -232,5 +239,7 @@ def store_result_file(job: Job, name: str, content: bytes) -> None:
     """Save ``content`` as the job's result file (under jobs/YYYY/MM/) named ``name``."""
     if job.result_file:
         job.result_file.delete(save=False)
-    job.result_file.save(name, ContentFile(content), save=False)
+    # A folder of its own per job: two jobs' files of one name never collide, so the stored
+    # name stays the name the download is offered under (no storage suffix).
+    job.result_file.save(f"{job.pk}/{name}", ContentFile(content), save=False)
     job.save(update_fields=["result_file"])

@@ -58,9 +58,12 @@ class TimelineEntry(models.Model):
         verbose_name_plural = _("timeline entries")
 
     def __str__(self) -> str:
-        return (
-            f"{getattr(self, f'{self.item_field}_id', '')} {self.action} {self.at:%Y-%m-%d %H:%M}"
-        )
+        # Shown by the admin above each timeline row: the step as the timeline names it, local time.
+        return f"{self.step_label()} · {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+
+    def step_label(self) -> str:
+        """Return what this entry's step is called (a workflow's entry overrides this)."""
+        return self.action
 
 
 def write_entry(

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from pingan import __version__
+from pingan.core.excel import ascii_name, content_disposition
 from pingan.core.models import Job
 
 logger = logging.getLogger(__name__)
@@ -180,4 +181,7 @@ def job_result(request: HttpRequest, pk: int) -> FileResponse:
         handle = job.result_file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("The result file is gone.") from exc
-    return FileResponse(handle, as_attachment=True, filename=os.path.basename(job.result_file.name))
+    name = os.path.basename(job.result_file.name)
+    response = FileResponse(handle, as_attachment=True, filename=name)
+    response["Content-Disposition"] = content_disposition(name, ascii_name(name, job.kind))
+    return response

@@ -421,10 +421,28 @@ class AssignmentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+def _status_label(value: str) -> str:
+    return str(Event.Status(value).label) if value in Event.Status.values else value
+
+
 class EventLogInline(ReadOnlyInline):
+    """The timeline, named as the workflow table names it (签收, 已派遣), not by its codes."""
+
     model = EventLog
-    fields = ["at", "actor", "action", "from_status", "to_status", "department", "note"]
+    fields = ["at", "actor", "step", "from_label", "to_label", "department", "note"]
     readonly_fields = fields
+
+    @admin.display(description=_("action"))
+    def step(self, entry: EventLog) -> str:
+        return entry.step_label()
+
+    @admin.display(description=_("from"))
+    def from_label(self, entry: EventLog) -> str:
+        return _status_label(entry.from_status)
+
+    @admin.display(description=_("to"))
+    def to_label(self, entry: EventLog) -> str:
+        return _status_label(entry.to_status)
 
 
 @admin.register(Event)

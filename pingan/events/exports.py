@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from pingan.core.excel import stamped_name
 from pingan.events.filters import TABS, EventFilter
 from pingan.events.models import Event
 
@@ -168,5 +169,5 @@ def event_rows(events: QuerySet[Event]) -> Iterator[list[Any]]:
 
 
 def ledger_filename() -> str:
-    """Return the result file's name, e.g. 事件台账-2026-03-14.xlsx."""
-    return f"{_('Event ledger')}-{timezone.localdate().isoformat()}.xlsx"
+    """Return the result file's name, e.g. 事件台账-20260314-0930.xlsx."""
+    return stamped_name(_("Event ledger"))

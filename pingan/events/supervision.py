@@ -101,4 +101,6 @@ def _missed(event: Event, deadline: Deadline) -> None:
 
 def register_hooks() -> None:
     """Register the event workflow with the deadline sweep."""
-    deadlines.register(HANDLER, on_warning=on_warning, on_overdue=on_overdue)
+    deadlines.register(
+        HANDLER, on_warning=on_warning, on_overdue=on_overdue, kinds=DeadlineKind.choices
+    )

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from pingan.core.excel import XLSX_CONTENT_TYPE, write_workbook
+from pingan.core.excel import stamped_name, write_workbook, xlsx_response
 from pingan.geo.models import Grid, Region
-
-
-def attachment_header(filename: str, fallback: str) -> str:
-    """Return a Content-Disposition value with an ASCII name and the RFC 5987 UTF-8 name."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def workbook_response(
@@ -30,12 +23,7 @@ def workbook_response(
 ) -> HttpResponse:
     """Write ``rows`` under a bold header row into one sheet and return it as a download."""
     content, _count = write_workbook(title, columns, rows)
-    stamp = timezone.localdate().strftime("%Y%m%d")
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = attachment_header(
-        f"{basename}-{stamp}.xlsx", f"{ascii_basename}-{stamp}.xlsx"
-    )
-    return response
+    return xlsx_response(content, stamped_name(basename), stamped_name(ascii_basename))
 
 
 def _date(value) -> str:

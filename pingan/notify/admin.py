@@ -11,7 +11,14 @@ from django.utils.translation import ngettext
 from pingan.accounts.admin import ScopedAdminMixin
 from pingan.notify import services
 from pingan.notify.forms import ChannelForm
-from pingan.notify.models import Channel, Delivery, DeliveryAttempt, Notification, RobotMessage
+from pingan.notify.models import (
+    Channel,
+    Delivery,
+    DeliveryAttempt,
+    Notification,
+    RobotMessage,
+    template_label,
+)
 
 
 class ReadFilter(admin.SimpleListFilter):
@@ -29,10 +36,29 @@ class ReadFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TemplateFilter(admin.SimpleListFilter):
+    """Filter by message template, named (事件动态) instead of ``event_update``."""
+
+    title = _("template")
+    parameter_name = "template"
+
+    def lookups(self, request, model_admin):
+        names = model_admin.get_queryset(request).order_by().values_list("template", flat=True)
+        return sorted(((n, template_label(n)) for n in set(names) if n), key=lambda kv: kv[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(template=self.value()) if self.value() else queryset
+
+
+@admin.display(description=_("template"), ordering="template")
+def template_name(obj: Notification | Delivery) -> str:
+    return template_label(obj.template)
+
+
 @admin.register(Notification)
 class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["title", "recipient", "template", "created_at", "read_at"]
-    list_filter = [ReadFilter, "template", ("created_at", admin.DateFieldListFilter)]
+    list_display = ["title", "recipient", template_name, "created_at", "read_at"]
+    list_filter = [ReadFilter, TemplateFilter, ("created_at", admin.DateFieldListFilter)]
     search_fields = ["title", "body", "recipient__username", "recipient__full_name"]
     list_select_related = ["recipient"]
     raw_id_fields = ["recipient", "actor"]
@@ -112,7 +138,7 @@ class DeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "status",
         ("channel__kind", admin.ChoicesFieldListFilter),
         ("created_at", admin.DateFieldListFilter),
-        "template",
+        TemplateFilter,
     ]
     search_fields = ["target", "last_error", "channel__name", "payload__title"]
     list_select_related = ["channel"]

@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 # Robot messages are always Chinese, like the message templates they carry.
 DETAILS_LABEL = "查看详情"
+# How a plain-text message (SMS, e-mail) labels its link: never a bare URL line.
+LINK_LABEL = "查看："
 # WeCom rejects markdown content over 4096 bytes; leave room for the title and link.
 WECOM_BODY_LIMIT = 3000
 
@@ -60,9 +62,14 @@ class Message:
         )
 
     @property
+    def link_line(self) -> str:
+        """Return the link as a labelled line ("查看：https://…"), or "" without a link."""
+        return f"{LINK_LABEL}{self.url}" if self.url else ""
+
+    @property
     def text(self) -> str:
-        """Return the message as plain text: title, body and link on separate lines."""
-        return "\n".join(part for part in (self.title, self.body, self.url) if part)
+        """Return the message as plain text: title, body and the labelled link on separate lines."""
+        return "\n".join(part for part in (self.title, self.body, self.link_line) if part)
 
 
 @dataclass(frozen=True)
@@ -190,7 +197,7 @@ def send_dingtalk_robot(channel: Channel, message: Message) -> SendResult:
 
 def send_email(channel: Channel, message: Message) -> SendResult:
     """Send ``message`` by e-mail through Django's configured mail backend."""
-    body = "\n\n".join(part for part in (message.body, message.url) if part)
+    body = "\n\n".join(part for part in (message.body, message.link_line) if part)
     try:
         send_mail(message.title, body, None, [channel.email], fail_silently=False)
     except Exception as exc:  # every backend raises its own errors (SMTP, sockets, SES…)

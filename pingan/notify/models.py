@@ -8,6 +8,7 @@ channel; every try is kept as a :class:`DeliveryAttempt`, so admins can see what
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlsplit
 
 from django.conf import settings
@@ -65,6 +66,27 @@ class NotificationQuerySet(models.QuerySet):
         return self.filter(read_at__isnull=True)
 
 
+# A line that is nothing but a link (how messages ended before the link got its own place).
+BARE_LINK = re.compile(r"https?://\S+")
+
+# The message templates (``notify/<template>.txt``) by the names a person reads in the admin.
+TEMPLATE_LABELS = {
+    "event_update": _("Event update"),
+    "item_update": _("Case update"),
+    "deadline_warning": _("Deadline warning"),
+    "deadline_overdue": _("Deadline overdue"),
+    "reminder_due": _("Reminder due"),
+    "test_message": _("Test message"),
+    "duplicate_submitted": _("ID number to check"),
+    "duplicate_resolved": _("ID number checked"),
+}
+
+
+def template_label(template: str) -> str:
+    """Return the name of message template ``template`` (event_update: 事件动态), or the name."""
+    return str(TEMPLATE_LABELS.get(template, template))
+
+
 class Notification(models.Model):
     """One message in one user's inbox, rendered in Chinese from ``notify/<template>.txt``."""
 
@@ -105,6 +127,17 @@ class Notification(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("notify:open", args=[self.pk])
+
+    @property
+    def text(self) -> str:
+        """Return the body as the inbox shows it: without a bare link line (the page links it).
+
+        Messages written before the link left the body ended with the absolute URL.
+        """
+        lines = self.body.rstrip().splitlines()
+        if lines and BARE_LINK.fullmatch(lines[-1].strip()):
+            lines.pop()
+        return "\n".join(lines).rstrip()
 
     @property
     def is_read(self) -> bool:

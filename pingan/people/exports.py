@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pingan.core.excel import write_workbook
+from pingan.core.excel import stamped_name, write_workbook
 from pingan.geo.models import Grid
 from pingan.people.importers import IMPORTERS, Rejection
 from pingan.people.importers.base import rejection_heading
@@ -364,11 +364,22 @@ def filter_params(data: Mapping, kind: str = "residents") -> dict[str, str]:
 
 
 def export_filename(kind: str = "residents") -> str:
-    """Return the export's file name, e.g. Houses-2026-03-14.xlsx (translated)."""
-    return f"{EXPORTS[kind].title}-{timezone.localdate().isoformat()}.xlsx"
+    """Return the export's file name, e.g. 实有房屋-20260314-0930.xlsx (translated)."""
+    return stamped_name(str(EXPORTS[kind].title))
 
 
 # --- import templates and the rejection report -----------------------------------------------
+
+
+def template_filename(kind: str = "residents") -> tuple[str, str]:
+    """Return the import template's file name and its ASCII stand-in, e.g. 实有人口导入模板.xlsx."""
+    name = _("%(kind)s import template") % {"kind": IMPORTERS[kind].label}
+    return f"{name}.xlsx", f"{kind}-template.xlsx"
+
+
+def rejection_filename(kind: str) -> str:
+    """Return the name of an import's report of rejected rows, e.g. 实有人口未导入的行-….xlsx."""
+    return stamped_name(_("%(kind)s rejected rows") % {"kind": IMPORTERS[kind].label})
 
 
 def template_workbook(kind: str = "residents", grid: Grid | None = None) -> bytes:

@@ -146,7 +146,7 @@ def import_job(
                 default_storage.delete(path)
             job.set_summary(result.summary())
             if report.count:
-                job.set_result_file(f"{kind}-import-{job.pk}-rejected.xlsx", report.content())
+                job.set_result_file(exports.rejection_filename(kind), report.content())
         job.log(str(DONE_MESSAGES[kind]) % result.summary())
         for rejection in result.rejected:
             job.log(

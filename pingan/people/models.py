@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -439,6 +439,25 @@ class RevealLog(models.Model):
         return f"{self.user} → {self.resident_id} {self.field} {self.at:%Y-%m-%d %H:%M}"
 
 
+# Names of what a page or the API showed of a resident where the model's own verbose name
+# reads wrong in a log ("名称" for a person) or the field is a relation without one.
+SHOWN_FIELD_LABELS = {
+    "name": _("full name"),
+    "households": pgettext_lazy("resident field", "households"),
+}
+
+
+def shown_field_label(name: str) -> str:
+    """Return the Chinese (translated) name of the resident field ``name``, e.g. 出生日期."""
+    if name in SHOWN_FIELD_LABELS:
+        return str(SHOWN_FIELD_LABELS[name])
+    try:
+        field = Resident._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name
+    return str(getattr(field, "verbose_name", name))
+
+
 class AccessLog(models.Model):
     """A view of a resident's record (page or API), or an export with its filter and size."""
 
@@ -476,6 +495,10 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_via_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    def field_labels(self) -> list[str]:
+        """Return the names of the fields shown, as a person reads them (姓名, 性别, …)."""
+        return [shown_field_label(name) for name in self.fields]
 
 
 class DuplicateQuerySet(models.QuerySet):

@@ -2,9 +2,11 @@
 
 A workflow registers its hooks once (in its ``AppConfig.ready``)::
 
-    deadlines.register("events.event", on_warning=warn_events, on_overdue=escalate_events)
+    deadlines.register("events.event", on_warning=warn_events, on_overdue=escalate_events,
+                       kinds=DeadlineKind.choices)
 
-then opens and closes deadlines as its items move::
+(``kinds`` names each kind of deadline it opens, for pages and the admin), then opens and
+closes deadlines as its items move::
 
     deadlines.open_deadline(event, kind="sign", handler="events.event", amount=2,
                             unit=Unit.WORKING_HOURS)
@@ -26,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from heapq import merge
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -51,19 +54,29 @@ class Handler:
     key: str
     on_warning: Hook | None
     on_overdue: Hook | None
+    # kind -> its name as a person reads it (签收, 处置…)
+    kinds: dict[str, Any] = field(default_factory=dict)
 
 
 _handlers: dict[str, Handler] = {}
 
 
-def register(key: str, *, on_warning: Hook | None = None, on_overdue: Hook | None = None) -> None:
+def register(
+    key: str,
+    *,
+    on_warning: Hook | None = None,
+    on_overdue: Hook | None = None,
+    kinds: Iterable[tuple[str, Any]] = (),
+) -> None:
     """Register the hooks of workflow ``key``; each receives a list of just-marked deadlines.
+
+    ``kinds`` are the (kind, label) pairs of the deadlines it opens (e.g. ``TextChoices.choices``).
 
     Hooks run inside the sweep's transaction: queue notifications with
     ``transaction.on_commit`` (``pingan.notify.services.notify`` does), load items in bulk
     (:func:`load_items`), and raise only when the whole batch should be retried later.
     """
-    _handlers[key] = Handler(key, on_warning, on_overdue)
+    _handlers[key] = Handler(key, on_warning, on_overdue, dict(kinds))
 
 
 def unregister(key: str) -> None:

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from pingan.accounts import recipients
 from pingan.core.transitions import IllegalTransition, Move, Workflow
@@ -177,4 +177,9 @@ def on_overdue(rows: list[Deadline]) -> None:
 
 def register_hooks() -> None:
     """Register the reminder workflow with the deadline sweep."""
-    deadlines.register(HANDLER, on_warning=on_warning, on_overdue=on_overdue)
+    deadlines.register(
+        HANDLER,
+        on_warning=on_warning,
+        on_overdue=on_overdue,
+        kinds=[(KIND, pgettext_lazy("deadline kind", "Due"))],
+    )

@@ -1,4 +1,4 @@
-"""Template filters for the sign-in pages."""
+"""Template tags of accounts: the sign-in pages' filters and the main menu."""
 
 from __future__ import annotations
 
@@ -16,3 +16,13 @@ def minutes(value: dt.timedelta | None) -> int:
     if not value:
         return 0
     return max(1, math.ceil(value.total_seconds() / 60))
+
+
+@register.simple_tag(takes_context=True)
+def main_menu(context) -> list:
+    """Return the main menu of the signed-in user (see ``pingan.accounts.menu``)."""
+    from pingan.accounts.menu import menu_for
+    from pingan.accounts.scope import scope_for
+
+    request = context.get("request")
+    return menu_for(scope_for(getattr(request, "user", None)))

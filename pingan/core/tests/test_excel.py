@@ -14,7 +14,10 @@ from pingan.core.excel import (
     HEADER_FILL,
     HEADER_FONT,
     SheetWriter,
+    ascii_name,
     cell_text,
+    content_disposition,
+    stamped_name,
     write_workbook,
 )
 
@@ -148,3 +151,25 @@ def test_the_sheet_writer_streams_to_a_file(tmp_path):
 )
 def test_a_cell_read_from_a_file_becomes_text(value, text):
     assert cell_text(value) == text
+
+
+def test_a_download_carries_its_chinese_name_and_an_ascii_fallback():
+    header = content_disposition("事件台账-20260314-0930.xlsx", "event-ledger-20260314-0930.xlsx")
+    assert header == (
+        'attachment; filename="event-ledger-20260314-0930.xlsx"; '
+        "filename*=UTF-8''%E4%BA%8B%E4%BB%B6%E5%8F%B0%E8%B4%A6-20260314-0930.xlsx"
+    )
+
+
+def test_the_ascii_fallback_keeps_the_stamp_and_never_breaks_the_header():
+    assert ascii_name("事件台账-20260314-0930.xlsx", "events.export") == (
+        "events-export-20260314-0930.xlsx"
+    )
+    assert ascii_name("实有人口导入模板.xlsx", "residents") == "residents.xlsx"
+    assert ascii_name('a "b";c.xlsx') == "a-bc.xlsx"
+    assert content_disposition('名"单.xlsx').count('"') == 2  # only the fallback's quotes
+
+
+def test_a_stamped_name_has_the_local_date_and_minute():
+    at = dt.datetime(2026, 3, 14, 1, 30, tzinfo=dt.UTC)  # 09:30 in Shanghai
+    assert stamped_name("事件台账", at=at) == "事件台账-20260314-0930.xlsx"

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from pingan.core.jobs import JobError, UnknownJobFunction, job_function, run_job, start_job
 from pingan.core.models import Job
@@ -90,7 +91,7 @@ def test_a_job_function_that_raises_ends_as_failed_with_the_error(
 ):
     job = start(user("grid01"), "tests.explode", django_capture_on_commit_callbacks)
     assert job.status == Job.Status.FAILED
-    assert job.error == "ZeroDivisionError: division by zero in the report"
+    assert "ZeroDivisionError: division by zero in the report" in job.error
     assert job.percent == 40
     assert job.finished_at is not None
     assert job.messages[-1]["text"] == "halfway"
@@ -166,3 +167,19 @@ def test_the_job_list_shows_only_my_jobs(user, client_as):
     Job.objects.create(kind="x", title="Theirs", func_path="f", created_by=user("grid02"))
     page = client_as("grid01").get(reverse("core:job_list")).content.decode()
     assert "Mine" in page and "Theirs" not in page
+
+
+def test_an_unexpected_failure_reads_as_a_reason_in_chinese_on_the_job_page(
+    user, client_as, django_capture_on_commit_callbacks
+):
+    with translation.override("zh-hans"):
+        job = start(user("grid01"), "tests.explode", django_capture_on_commit_callbacks)
+    assert job.error.startswith("任务因意外错误中止（ZeroDivisionError")
+
+    page = client_as("grid01").get(
+        reverse("core:job_detail", args=[job.pk]), headers={"Accept-Language": "zh-hans"}
+    )
+
+    html = page.content.decode()
+    assert "任务未能完成，原因见下方。" in html and "任务因意外错误中止" in html
+    assert "正在处理" not in html and 'id="job-result"' not in html

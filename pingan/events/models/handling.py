@@ -91,6 +91,12 @@ class EventLog(TimelineEntry):
             models.Index(fields=["action", "at"], name="eventlog_action_at"),
         ]
 
+    def step_label(self) -> str:
+        """Return the step as the event workflow's table names it (签收, 处置完毕…)."""
+        from pingan.events.transitions import WORKFLOW  # the table imports the models
+
+        return WORKFLOW.log_label(self.action)
+
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"

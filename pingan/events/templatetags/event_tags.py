@@ -177,21 +177,3 @@ def event_home_cards(context) -> dict:
         out["inbox_counts"] = inbox_counts(user, access.department_ids)
     out["channels"] = queries.intake_channels(user)
     return out
-
-
-@register.simple_tag(takes_context=True)
-def event_nav(context) -> dict[str, bool]:
-    """Return which event pages the navigation bar offers the signed-in user."""
-    request = context.get("request")
-    access = scope_for(getattr(request, "user", None))
-    if access.user_id is None:
-        return {}
-    centre = access.everything or bool(access.centre_paths)
-    return {
-        "workbench": access.is_staff_of_anything,
-        "mine": True,
-        "inbox": bool(access.department_ids),
-        "overdue": centre or bool(access.leader_paths),
-        "verify": bool(access.staff_grid_ids),
-        "centre": centre,
-    }

@@ -4,7 +4,10 @@ user may see, with phones masked."""
 from __future__ import annotations
 
 import io
+import os
+import re
 import uuid
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -15,6 +18,8 @@ from pingan.events import services
 from pingan.events.tests.conftest import GRID02, VILLAGE01, WALL, event_in, get_user, report
 
 pytestmark = pytest.mark.django_db
+
+ZH = {"Accept-Language": "zh-hans"}
 
 
 def export(
@@ -104,10 +109,29 @@ def test_the_ledger_has_the_times_and_the_outcome_of_each_event(
     assert values["Signed for on time"] in ("Yes", "No")
 
 
-def test_the_ledger_file_is_named_after_the_date(client_as, django_capture_on_commit_callbacks):
+def test_the_ledger_downloads_under_a_chinese_name_with_an_ascii_fallback(
+    client_as, django_capture_on_commit_callbacks
+):
     event_in("dispatched")
-    job, _rows = export(client_as("center"), django_capture_on_commit_callbacks, tab="open")
-    assert job.result_file.name.endswith(".xlsx")
+    client = client_as("center")
+    job, _rows = export(client, django_capture_on_commit_callbacks, tab="open")
+    header = client.get(reverse("core:job_result", args=[job.pk]))["Content-Disposition"]
+    assert re.fullmatch(
+        r"attachment; filename=\"events-export-\d{8}-\d{4}\.xlsx\"; "
+        r"filename\*=UTF-8''%E4%BA%8B%E4%BB%B6%E5%8F%B0%E8%B4%A6-\d{8}-\d{4}\.xlsx",
+        header,
+    ), header
+    assert unquote(header.rsplit("''", 1)[1]).startswith("事件台账-")
+
+
+def test_two_ledgers_of_one_minute_keep_their_name(client_as, django_capture_on_commit_callbacks):
+    """Each job's file lies in a folder of its own: no storage suffix on the second one."""
+    event_in("dispatched")
+    client = client_as("center")
+    first, _rows = export(client, django_capture_on_commit_callbacks, tab="open")
+    second, _rows = export(client, django_capture_on_commit_callbacks, tab="open")
+    names = {os.path.basename(j.result_file.name) for j in (first, second)}
+    assert len(names) <= 2 and all(re.fullmatch(r"事件台账-\d{8}-\d{4}\.xlsx", n) for n in names)
 
 
 def test_the_job_reapplies_the_scope_of_its_user(client_as, django_capture_on_commit_callbacks):
@@ -133,3 +157,47 @@ def test_a_description_that_looks_like_a_formula_is_exported_as_text(
     [row] = [row for row in sheet.iter_rows(min_row=2) if row[0].value == event.number]
     assert row[2].value == text
     assert row[2].data_type == "s"  # not "f": Excel shows the text and never evaluates it
+
+
+def test_the_job_page_says_the_ledger_is_done_and_offers_it_once_it_is(
+    client_as, django_capture_on_commit_callbacks
+):
+    """No "正在生成台账" left on the page after the job finished: the state is part of the
+    self-refreshing progress part, not a flash message above it."""
+    event_in("dispatched")
+    client = client_as("center")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("events:export"), {"tab": "open"}, headers=ZH)
+
+    page = client.get(response["Location"], headers=ZH).content.decode()
+    assert "正在生成台账" not in page and "正在处理" not in page
+    assert "已完成：文件已生成，可以下载。" in page and 'id="job-result"' in page
+    assert "hx-trigger" not in page  # it stops polling
+
+
+def test_the_job_page_of_a_ledger_still_being_written_says_so_and_keeps_polling(client_as):
+    client = client_as("center")
+    response = client.post(reverse("events:export"), {"tab": "open"}, headers=ZH, follow=True)
+
+    page = response.content.decode()
+    assert "正在处理，完成后结果会显示在本页" in page and 'hx-trigger="every 1s"' in page
+    assert 'id="job-result"' not in page
+
+
+def test_the_job_page_of_a_failed_ledger_gives_the_reason_in_chinese(
+    client_as, user, django_capture_on_commit_callbacks
+):
+    client = client_as("center")
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("events:export"), {"tab": "open"}, headers=ZH)
+    accounts = type(user("center")).objects.filter(username="center")
+    accounts.update(is_active=False)  # the account goes before the worker runs the job
+    for callback in callbacks:
+        callback()
+    accounts.update(is_active=True)
+    job = Job.objects.get(kind="events.export")
+
+    page = client.get(response["Location"], headers=ZH).content.decode()
+    assert job.status == Job.Status.FAILED
+    assert "任务未能完成，原因见下方。" in page and "正在处理" not in page
+    assert job.error in page and re.search(r"[\u4e00-\u9fff]", job.error), job.error

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce, Substr
@@ -217,5 +216,4 @@ def export(request: HttpRequest) -> HttpResponse:
             "language": translation.get_language() or settings.LANGUAGE_CODE,
         },
     )
-    messages.info(request, _("The ledger is being written; the file appears here when it is done."))
     return redirect(job.get_absolute_url())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from urllib.parse import unquote
 
 import pytest
@@ -322,3 +323,19 @@ def test_region_detail_does_not_query_once_per_grid(client_as, django_assert_max
     with django_assert_max_num_queries(14):
         response = client.get(reverse("geo:region_detail", args=[county.pk]))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "chinese", "fallback"),
+    [
+        ("geo:grid_export", "网格台账", "grid-ledger"),
+        ("geo:region_export", "行政区划台账", "region-ledger"),
+    ],
+)
+def test_the_ledgers_download_under_chinese_names_with_an_ascii_fallback(
+    client_as, name, chinese, fallback
+):
+    header = client_as("center").get(reverse(name))["Content-Disposition"]
+    stamped = r"-\d{8}-\d{4}\.xlsx"
+    assert re.match(f'attachment; filename="{fallback}{stamped}"; filename\\*=', header), header
+    assert re.search(f"UTF-8''{chinese}{stamped}$", unquote(header)), header

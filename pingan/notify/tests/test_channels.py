@@ -152,7 +152,7 @@ def test_users_get_an_inbox_message_and_their_email_channel_a_mail(
     [mail] = mailoutbox
     assert mail.subject == TITLE
     assert mail.to == ["grid01@example.org"]
-    assert mail.body == f"{BODY}\n\n{LINK}"
+    assert mail.body == f"{BODY}\n\n查看：{LINK}"
     delivery = Delivery.objects.get()
     assert delivery.notification == notification
     assert delivery.status == Delivery.Status.SENT
@@ -171,6 +171,7 @@ def test_sms_logging_backend_logs_the_text_with_the_phone_masked(
     assert Delivery.objects.get().status == Delivery.Status.SENT
     assert "138****5678" in caplog.text
     assert TITLE in caplog.text
+    assert f"\n查看：{LINK}" in caplog.text  # the link is labelled, never a bare line
     assert "13812345678" not in caplog.text
 
 
@@ -230,3 +231,14 @@ def test_a_delivery_attempt_row_is_kept_for_each_try(
     )
     send_warning(django_capture_on_commit_callbacks, units=[grid])
     assert DeliveryAttempt.objects.count() == 1
+
+
+def test_no_message_template_puts_a_bare_link_line_in_the_body():
+    """The link travels beside the text (inbox link, robot button, "查看：" line), not in it."""
+    from pingan.notify.models import TEMPLATE_LABELS
+    from pingan.notify.services import render_message
+
+    context = {**CONTEXT, "url": LINK, "headline": "已派遣", "status": "已派遣", "note": "请处理"}
+    for template in TEMPLATE_LABELS:
+        title, body = render_message(template, context)
+        assert LINK not in title and LINK not in body, template

@@ -177,3 +177,14 @@ def test_the_inbox_query_count_does_not_grow_with_messages(client_as, user):
     for i in range(30):
         message(grid01, read=bool(i % 2))
     assert _inbox_queries(client) == few
+
+
+def test_the_inbox_links_a_message_instead_of_printing_its_url(client_as, user):
+    old = message(user("grid01"), "【已派遣】SJ-1 道路塌陷")
+    old.body = "已派遣 · 交通运输局\nhttp://127.0.0.1:8000/events/1/"  # as messages used to end
+    old.save(update_fields=["body"])
+
+    html = client_as("grid01").get(reverse("notify:inbox")).content.decode()
+
+    assert "已派遣 · 交通运输局" in html and "http://127.0.0.1:8000/events/1/" not in html
+    assert f'href="{reverse("notify:open", args=[old.pk])}">查看详情' in html

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import re
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -266,3 +269,22 @@ def test_the_organisation_list_export_button_starts_an_organisation_export(
     job = Job.objects.get(kind=export_job_kind("organizations"))
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED and job.result_summary == {"rows": 1}
+
+
+def test_the_template_downloads_under_a_chinese_name(client_as):
+    header = client_as("grid01").get(reverse("people:import_template"))["Content-Disposition"]
+    assert header.startswith('attachment; filename="residents-template.xlsx"; filename*=')
+    assert unquote(header).endswith("UTF-8''实有人口导入模板.xlsx")
+
+
+def test_an_export_file_is_named_in_chinese_after_its_kind_and_minute(people, user):
+    job = start_job(
+        kind=EXPORT_RESIDENTS,
+        title="export",
+        user=user("center"),
+        func_path=EXPORT_RESIDENTS,
+        params={"user_id": user("center").pk, "filters": {}, "language": "zh-hans"},
+    )
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert re.fullmatch(r"实有人口-\d{8}-\d{4}\.xlsx", os.path.basename(job.result_file.name))

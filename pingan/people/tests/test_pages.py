@@ -110,6 +110,20 @@ def test_the_detail_page_is_masked_and_logs_the_look(client_as, user):
     assert (entry.user, entry.via) == (user("grid01"), "page")
 
 
+def test_the_access_log_names_the_fields_shown_in_chinese(client_as):
+    resident = make_resident()
+    client_as("grid01").get(f"/people/{resident.pk}/")
+
+    html = client_as("center").get(f"/people/{resident.pk}/").content.decode()
+
+    log = html[
+        html.index('id="access-log"') : html.index("</table>", html.index('id="access-log"'))
+    ]
+    assert "姓名、性别、出生日期、身份证号、电话、网格" in log
+    for code in ("name", "birth_date", "id_number_masked", "phone_masked", "verified_at"):
+        assert code not in log, code
+
+
 def test_the_detail_page_names_the_residents_household_not_a_count(client_as):
     client = client_as("grid01")
     client.post("/people/households/new/", household_post(FAMILY))

@@ -12,7 +12,6 @@ import uuid
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,11 +19,10 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.text import get_valid_filename
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pingan.core.excel import XLSX_CONTENT_TYPE
+from pingan.core.excel import XLSX_CONTENT_TYPE, xlsx_response
 from pingan.core.jobs import start_job
 from pingan.geo.models import Grid
 from pingan.people import exports
@@ -114,9 +112,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
         .order_by("code")
         .first()
     )
-    response = HttpResponse(exports.template_workbook(kind, grid), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{kind}-template.xlsx"'
-    return response
+    return xlsx_response(exports.template_workbook(kind, grid), *exports.template_filename(kind))
 
 
 @login_required
@@ -147,7 +143,6 @@ def import_start(request: HttpRequest) -> HttpResponse:
                 "language": translation.get_language() or settings.LANGUAGE_CODE,
             },
         )
-        messages.info(request, _("The file is being imported; the report appears here."))
         return redirect(job.get_absolute_url())
     chosen = form["kind"].value() if form.is_bound else initial["kind"]
     kinds = [
@@ -190,5 +185,4 @@ def export_start(request: HttpRequest) -> HttpResponse:
             "language": translation.get_language() or settings.LANGUAGE_CODE,
         },
     )
-    messages.info(request, _("The export is being written; the file appears here when done."))
     return redirect(job.get_absolute_url())

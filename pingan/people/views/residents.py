@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from pingan.people import services
@@ -96,8 +97,14 @@ def _access_log(user, resident: Resident) -> list | None:
     access = scope_for(user)
     if not (access.everything or access.covers(resident.path, access.centre_paths)):
         return None
+    separator = pgettext("list separator", ", ")
     looks = [
-        {"at": e.at, "user": e.user, "what": e.get_via_display(), "detail": ", ".join(e.fields)}
+        {
+            "at": e.at,
+            "user": e.user,
+            "what": e.get_via_display(),
+            "detail": separator.join(e.field_labels()),
+        }
         for e in resident.access_log.select_related("user").order_by("-at")[:LOG_ROWS]
     ]
     reveals = [
