@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from pingan.accounts.api import DepartmentViewSet, MeView, TokenView
+from pingan.accounts.api import ApiTokenViewSet, DepartmentViewSet, MeView, TokenView
 from pingan.events.api import CategoryViewSet, EventViewSet
 from pingan.geo.api import GridViewSet, RegionViewSet
 from pingan.people.api import (
@@ -31,6 +31,7 @@ router.register("houses", HouseViewSet, basename="house")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("addresses", AddressViewSet, basename="address")
 router.register("reminders", ReminderViewSet, basename="reminder")
+router.register("auth/tokens", ApiTokenViewSet, basename="own-token")
 
 urlpatterns = [
     # The contract names the path without a trailing slash; accept both, document one.

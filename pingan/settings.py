@@ -106,7 +106,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -236,8 +235,20 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AXES_ENABLED = envbool("PINGAN_AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = envint("PINGAN_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = envfloat("PINGAN_LOGIN_COOLOFF_HOURS", 0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Lock a (username, address) pair, not a username everywhere; and an address trying many
+# usernames (password spraying), at its own higher threshold. pingan/accounts/lockout.py.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+PINGAN_LOGIN_ADDRESS_FAILURE_LIMIT = envint("PINGAN_LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+AXES_HANDLER = "pingan.accounts.lockout.LockoutHandler"
+# Behind nginx every request comes from 127.0.0.1: the client is X-Forwarded-For's last entry.
+AXES_CLIENT_IP_CALLABLE = "pingan.accounts.lockout.client_address"
+# The lock lasts AXES_COOLOFF_TIME from the failure that set it: more failures do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
+# API tokens expire this many days after they are issued.
+PINGAN_TOKEN_DAYS = envint("PINGAN_TOKEN_DAYS", 7)
+if PINGAN_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("PINGAN_TOKEN_DAYS must be at least 1")
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
@@ -277,12 +288,14 @@ SESSION_COOKIE_AGE = envint("PINGAN_SESSION_SECONDS", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
 # A failed CSRF check gets a page that says why it usually happens and offers a retry.
 CSRF_FAILURE_VIEW = "pingan.core.errors.csrf_failure"
-if envbool("PINGAN_BEHIND_PROXY", False):
+PINGAN_BEHIND_PROXY = envbool("PINGAN_BEHIND_PROXY", False)
+if PINGAN_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # "Authorization: Token <key>": hashed tokens with a lifetime (pingan/accounts/tokens.py).
+        "pingan.accounts.authentication.TokenAuthentication",
         # Intake systems (sensors, other platforms): "Authorization: Api-Key <key>".
         "pingan.events.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -6,23 +6,45 @@ import django_filters
 from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import serializers, status, viewsets
-from rest_framework.authtoken.models import Token
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pingan.accounts.models import Department, Membership, Role
+from pingan.accounts.lockout import sign_in_despite_lock
+from pingan.accounts.models import ApiToken, Department, Membership, Role
 from pingan.accounts.scope import scope_for
+from pingan.accounts.tokens import issue_token, revoke_all_tokens, revoke_token
 from pingan.geo.api import RegionRefSerializer
 from pingan.geo.models import Grid
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """Document ``pingan.accounts.authentication.TokenAuthentication`` in the schema."""
+
+    target_class = "pingan.accounts.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                "`Authorization: Token <token>`, the token from POST /api/v1/auth/token; "
+                "it expires after PINGAN_TOKEN_DAYS days."
+            ),
+        }
+
 
 # --- token ---------------------------------------------------------------------------------
 
@@ -43,6 +65,9 @@ class TokenCredentialsSerializer(serializers.Serializer):
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(
         help_text=_("Send it as `Authorization: Token <token>` on every request.")
+    )
+    expires_at = serializers.DateTimeField(
+        help_text=_("When the token stops working; then ask for a new one.")
     )
 
 
@@ -77,12 +102,16 @@ class TokenView(APIView):
     @extend_schema(
         summary=_("Get an API token"),
         description=_(
-            "Exchange a username and password for the user's API token (the same token on "
-            "every call until it is revoked). Send it as `Authorization: Token <token>`.\n\n"
+            "Exchange a username and password for a new API token. Send it as "
+            "`Authorization: Token <token>`. It works until `expires_at` (a few days), until "
+            "its owner revokes it (`/api/v1/auth/tokens/`), changes the password or is "
+            "deactivated.\n\n"
             "Users who enrolled two-factor login also send `otp_token`; when two-factor login "
             "is mandatory for the user's role and they have not enrolled, the answer is 403.\n\n"
             "A wrong username or password answers 400. Repeated failures lock sign-in for "
-            "that username from that address for a while: the lock answers 429."
+            "that username from that address, and many failures from one address lock the "
+            "address, for a fixed while: the lock answers 429. Users with two-factor login "
+            "get past a lock with the right password and `otp_token`."
         ),
         request=TokenCredentialsSerializer,
         responses={
@@ -103,7 +132,10 @@ class TokenView(APIView):
                 "Token",
                 response_only=True,
                 status_codes=["200"],
-                value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"},
+                value={
+                    "token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b",
+                    "expires_at": "2026-12-11T08:00:00+08:00",
+                },
             ),
             OpenApiExample(
                 "Wrong password",
@@ -122,9 +154,21 @@ class TokenView(APIView):
         user = authenticate(
             request=request, username=username, password=form.validated_data["password"]
         )
-        if user is None:
-            if getattr(request, "axes_locked_out", False):
+        passed_lock = False
+        if user is None and getattr(request, "axes_locked_out", False):
+            # The owner gets past a lock with the password and their authenticator's code.
+            user = sign_in_despite_lock(
+                request,
+                username,
+                form.validated_data["password"],
+                form.validated_data.get("otp_token", ""),
+            )
+            if user is None:
                 return Response({"detail": LOCKED_OUT}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            passed_lock = True
+            request.axes_locked_out = False
+            request._request.axes_locked_out = False
+        if user is None:
             raise serializers.ValidationError(
                 {"non_field_errors": [BAD_CREDENTIALS]}, code="authorization"
             )
@@ -133,7 +177,9 @@ class TokenView(APIView):
         from pingan.accounts.views import confirmed_device
 
         device = confirmed_device(user)
-        if device is not None:
+        if passed_lock:
+            pass  # the code was checked (and used up) on the way past the lock
+        elif device is not None:
             code = form.validated_data.get("otp_token", "").strip()
             if not code:
                 raise serializers.ValidationError({"otp_token": [OTP_REQUIRED]})
@@ -143,8 +189,68 @@ class TokenView(APIView):
             return Response({"detail": OTP_ENROL_FIRST}, status=status.HTTP_403_FORBIDDEN)
         # A token sign-in is a sign-in: last_login is updated and axes forgets the failures.
         user_logged_in.send(sender=user.__class__, request=request, user=user)
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, key = issue_token(user, request=request)
+        return Response({"token": key, "expires_at": token.expires_at})
+
+
+# --- the caller's own tokens ------------------------------------------------------------------
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField(
+        help_text=_("True for the token this request was sent with.")
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "prefix", "created_at", "last_used_at", "expires_at", "client", "current"]
+        read_only_fields = fields
+
+    def get_current(self, token: ApiToken) -> bool:
+        auth = self.context["request"].auth
+        return isinstance(auth, ApiToken) and auth.pk == token.pk
+
+
+class RevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(help_text=_("How many tokens were revoked."))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List my API tokens"),
+        description=_(
+            "Your own live tokens: when each was issued, last used and expires. The keys "
+            "themselves are not stored, only their first characters (`prefix`)."
+        ),
+    ),
+    destroy=extend_schema(
+        summary=_("Revoke one of my API tokens"),
+        description=_("It stops working at once. Tokens of other users answer 404."),
+    ),
+)
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """The caller's own API tokens: see them, revoke one, revoke all."""
+
+    queryset = ApiToken.objects.none()  # the real one is the caller's own
+    serializer_class = ApiTokenSerializer
+    lookup_value_regex = r"\d+"
+    pagination_class = None
+
+    def get_queryset(self):
+        return ApiToken.objects.live().filter(user=self.request.user)
+
+    def perform_destroy(self, instance: ApiToken) -> None:
+        revoke_token(instance)
+
+    @extend_schema(
+        summary=_("Revoke all my API tokens"),
+        description=_("Every token of yours stops working, the one of this request included."),
+        request=None,
+        responses={200: RevokedSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="revoke-all")
+    def revoke_all(self, request: Request) -> Response:
+        return Response({"revoked": revoke_all_tokens(request.user)})
 
 
 # --- me ------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and departments")
 
     def ready(self) -> None:
+        from pingan.accounts import lockout, signals  # noqa: F401 - connect the receivers
+
         name_third_party_apps()
 
 

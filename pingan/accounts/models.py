@@ -219,3 +219,45 @@ class Membership(models.Model):
             raise ValidationError(
                 {given[0]: _("This role is held on %(unit)s.") % {"unit": labels[expected]}}
             )
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def live(self) -> ApiTokenQuerySet:
+        """Return the tokens that have not expired."""
+        from django.utils import timezone
+
+        return self.filter(expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """An API token of one user: stored as a hash, with a lifetime; a user may hold several.
+
+    The key itself is shown once, when it is issued; the first characters (``prefix``) let the
+    owner tell their tokens apart on the tokens page.
+    """
+
+    user = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    prefix = models.CharField(_("key prefix"), max_length=8, db_index=True)
+    digest = models.CharField(_("key hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    client = models.CharField(
+        _("client"), max_length=200, blank=True, help_text=_("The program that asked for it.")
+    )
+    address = models.GenericIPAddressField(_("network address"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"

@@ -19,10 +19,11 @@ from django.contrib.auth.signals import user_login_failed
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -30,8 +31,10 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pingan.accounts.forms import DisableTwoFactorForm, LoginForm, TokenForm
+from pingan.accounts.lockout import sign_in_despite_lock
 from pingan.accounts.middleware import needs_two_factor
-from pingan.accounts.models import Department, Membership, Role, User
+from pingan.accounts.models import ApiToken, Department, Membership, Role, User
+from pingan.accounts.tokens import revoke_all_tokens, revoke_token
 from pingan.core.views import safe_next
 from pingan.geo.models import Grid, GridMember, Region
 
@@ -95,6 +98,36 @@ class LoginView(auth_views.LoginView):
         )
         context["demo_usernames"] = demo_users
         return context
+
+
+@sensitive_post_parameters("password", "token")
+@csrf_protect
+@never_cache
+@require_POST
+def login_with_code(request: HttpRequest) -> HttpResponse:
+    """Sign in with password and authenticator code in one step: the way past a lock."""
+    username = request.POST.get("username", "")[:150]
+    credentials = {settings.AXES_USERNAME_FORM_FIELD: username}
+    locked = settings.AXES_ENABLED and AxesProxyHandler.is_locked(request, credentials)
+    user = sign_in_despite_lock(
+        request,
+        username,
+        request.POST.get("password", "")[:128],
+        request.POST.get("token", "")[:12],
+    )
+    if user is None:
+        if not locked:
+            # Outside a lock this is an ordinary failed sign-in and counts as one.
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        messages.error(
+            request,
+            _("The password or the code is wrong. Signing in from this address stays paused."),
+        )
+        return redirect("accounts:login")
+    device = user.otp_device
+    login(request, user, backend=user.backend)
+    django_otp.login(request, device)
+    return redirect(safe_next(request, reverse(settings.LOGIN_REDIRECT_URL)))
 
 
 class LogoutView(auth_views.LogoutView):
@@ -258,6 +291,45 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
     request.session.pop(django_otp.DEVICE_ID_SESSION_KEY, None)
     messages.success(request, _("Two-factor login is off."))
     return redirect("accounts:otp_setup")
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+def tokens(request: HttpRequest) -> HttpResponse:
+    """List the signed-in user's own live API tokens."""
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "tokens": ApiToken.objects.live().filter(user=request.user),
+            "token_days": settings.PINGAN_TOKEN_DAYS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke one of the user's own tokens; another user's answers 404."""
+    token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
+    revoke_token(token)
+    messages.success(request, _("The token is revoked."))
+    return redirect("accounts:tokens")
+
+
+@login_required
+@require_POST
+def token_revoke_all(request: HttpRequest) -> HttpResponse:
+    """Revoke every API token of the signed-in user."""
+    count = revoke_all_tokens(request.user)
+    messages.success(
+        request,
+        ngettext("%(count)s token revoked.", "%(count)s tokens revoked.", count) % {"count": count},
+    )
+    return redirect("accounts:tokens")
 
 
 # --- Home pages --------------------------------------------------------------------------------

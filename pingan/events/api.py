@@ -64,8 +64,12 @@ def event_queryset() -> QuerySet:
     )
 
 
-def detail_queryset() -> QuerySet:
-    """Return events with everything the detail shows loaded in a fixed number of queries."""
+def detail_queryset(user) -> QuerySet:
+    """Return events with everything the detail shows loaded in a fixed number of queries.
+
+    The events merged into one are limited to those ``user`` may open: the others would answer
+    404 and must not be named either.
+    """
     return (
         # Two more joins (township, and the events table again) cost more planning time than
         # the whole query otherwise takes: small prefetches are cheaper.
@@ -81,7 +85,10 @@ def detail_queryset() -> QuerySet:
             Prefetch("messages", queryset=Message.objects.select_related("author")),
             "attachments",
             "assignments",
-            Prefetch("merged_events", queryset=Event.objects.only("id", "number", "merged_into")),
+            Prefetch(
+                "merged_events",
+                queryset=Event.objects.visible_to(user).only("id", "number", "merged_into"),
+            ),
         )
     )
 
@@ -294,8 +301,9 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        base = detail_queryset() if self.action == "retrieve" else event_queryset()
-        return base.visible_to(self.request.user)
+        user = self.request.user
+        base = detail_queryset(user) if self.action == "retrieve" else event_queryset()
+        return base.visible_to(user)
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -313,7 +321,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     ) -> Response:
         # Unscoped on purpose: the caller just reported or moved this event, and a move may
         # take it out of their scope (a department that returns it); they see the result once.
-        event = detail_queryset().get(pk=pk)
+        event = detail_queryset(self.request.user).get(pk=pk)
         context = {**self.get_serializer_context(), "skip_duplicates": not duplicates}
         serializer = EventSerializer(event, context=context)
         return Response(serializer.data, status=code)

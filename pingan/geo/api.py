@@ -325,9 +325,9 @@ LOCATE_DESCRIPTION = _(
     "over the rural/community grid under them). When no grid contains it, the nearest village "
     "within a few kilometres is returned with method `nearest_village`.\n\n"
     "Any signed-in user may call this lookup, but it never discloses what lies outside the "
-    "caller's scope: `grid` is null when the grid found is not visible to you, and `region` "
-    "is null when its village or township is not visible to you (`located` and `method` still "
-    "tell whether the point is covered).\n\n"
+    "caller's scope: when the grid (or, without a grid, the village) found is not visible to "
+    "you, the answer is the same as for a point outside every grid (`located` false). "
+    "`region` is null when the village is not visible to you.\n\n"
     "Coordinates that are missing, not numbers or out of range answer 400 with field errors."
 )
 
@@ -464,6 +464,10 @@ class GridViewSet(viewsets.ReadOnlyModelViewSet):
                 .values("id", "code", "name")
                 .first()
             )
+        # A grid or village outside the caller's scope is answered as "not located": saying
+        # "covered, but not yours" would map other grids' extents for anyone who asks.
+        if found is not None and (grid is None if found.grid_id is not None else region is None):
+            found = region = None
         return Response(
             {
                 "lng": lng,

@@ -77,6 +77,8 @@ TEMPLATE_LABELS = {
     "deadline_overdue": _("Deadline overdue"),
     "reminder_due": _("Reminder due"),
     "test_message": _("Test message"),
+    "duplicate_submitted": _("ID number to check"),
+    "duplicate_resolved": _("ID number checked"),
 }
 
 

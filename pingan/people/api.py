@@ -11,15 +11,16 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from pingan.people import services
+from pingan.people import duplicates, services
 from pingan.people.filters import HouseholdGroupFilter, ResidentFilter, may_collect
 from pingan.people.models import (
     Address,
@@ -40,6 +41,7 @@ from pingan.people.serializers import (
     ResidentSerializer,
     RevealResultSerializer,
     RevealSerializer,
+    SubmittedForCheckSerializer,
 )
 
 
@@ -52,6 +54,20 @@ class CollectorsWrite(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS or getattr(view, "action", "") == "reveal":
             return True
         return may_collect(request.user)
+
+
+SUBMITTED_DESCRIPTION = _(
+    "An ID number kept in your own scope answers 400 naming the record. One kept outside "
+    "your scope answers 202 `submitted_for_check`: nothing is saved as a resident yet, the "
+    "county centre checks the number and moves the kept record to your grid or dismisses."
+)
+
+
+def _submitted() -> Response:
+    return Response(
+        {"detail": str(duplicates.SUBMITTED), "status": "submitted_for_check"},
+        status=status.HTTP_202_ACCEPTED,
+    )
 
 
 @extend_schema_view(
@@ -70,13 +86,24 @@ class CollectorsWrite(permissions.BasePermission):
     ),
     create=extend_schema(
         summary=_("Add a resident"),
-        description=_(
-            "Centre and grid staff: `id_number` (required) and `phone` are write-only and "
-            "checked; bad values answer 400 by field."
+        description=format_lazy(
+            "{}\n\n{}",
+            _(
+                "Centre and grid staff: `id_number` (required) and `phone` are write-only and "
+                "checked; bad values answer 400 by field."
+            ),
+            SUBMITTED_DESCRIPTION,
         ),
+        responses={201: ResidentSerializer, 202: SubmittedForCheckSerializer},
     ),
-    update=extend_schema(summary=_("Change a resident")),
-    partial_update=extend_schema(summary=_("Change some fields of a resident")),
+    update=extend_schema(
+        summary=_("Change a resident"),
+        responses={200: ResidentSerializer, 202: SubmittedForCheckSerializer},
+    ),
+    partial_update=extend_schema(
+        summary=_("Change some fields of a resident"),
+        responses={200: ResidentSerializer, 202: SubmittedForCheckSerializer},
+    ),
 )
 class ResidentViewSet(
     mixins.ListModelMixin,
@@ -99,6 +126,18 @@ class ResidentViewSet(
             .select_related("grid", "address")
             .defer("grid__geometry", "grid__description")
         )
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            return super().create(request, *args, **kwargs)
+        except duplicates.SubmittedForCheck:
+            return _submitted()
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            return super().update(request, *args, **kwargs)
+        except duplicates.SubmittedForCheck:
+            return _submitted()
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         resident = self.get_object()

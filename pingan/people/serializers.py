@@ -14,9 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from pingan.geo.models import Grid
+from pingan.people import duplicates
 from pingan.people.filters import grids_in_scope
 from pingan.people.models import (
     Address,
+    DuplicateSubmission,
     House,
     Household,
     HouseholdGroup,
@@ -164,17 +166,19 @@ class ResidentSerializer(serializers.ModelSerializer):
         phone = attrs.pop("phone", None)
         grid = attrs.pop("grid_code", None)
         errors: dict[str, list[str]] = {}
+        kept_elsewhere = None
+        user = self.context["request"].user
         if id_number is not None:
             try:
                 resident.set_id_number(id_number)
             except DjangoValidationError as error:
                 errors["id_number"] = _setter_errors(error)
             else:
-                others = Resident.objects.filter(id_number_hash=resident.id_number_hash)
-                if resident.pk:
-                    others = others.exclude(pk=resident.pk)
-                if others.exists():
-                    errors["id_number"] = [_("A resident with this ID number is already kept.")]
+                kept = duplicates.kept_with_number(resident.id_number_hash, exclude_pk=resident.pk)
+                if kept is not None and duplicates.in_scope(kept, user):
+                    errors["id_number"] = [duplicates.already_kept_message(kept)]
+                elif kept is not None:
+                    kept_elsewhere = kept
         if phone is not None:
             try:
                 resident.set_phone(phone)
@@ -182,6 +186,21 @@ class ResidentSerializer(serializers.ModelSerializer):
                 errors["phone"] = _setter_errors(error)
         if errors:
             raise serializers.ValidationError(errors)
+        if kept_elsewhere is not None:
+            # Kept outside the caller's scope: the centre checks it, the answer says no more.
+            raise duplicates.SubmittedForCheck(
+                duplicates.submit_for_check(
+                    existing=kept_elsewhere,
+                    id_number=id_number,
+                    name=attrs.get("name", resident.name) or "",
+                    phone=phone or "",
+                    registered_address=attrs.get("registered_address", resident.registered_address)
+                    or "",
+                    grid=grid or resident.grid,
+                    source=DuplicateSubmission.Source.API,
+                    acting_user=user,
+                )
+            )
         for key, value in attrs.items():
             setattr(resident, key, value)
         if grid is not None:
@@ -201,6 +220,11 @@ class ResidentSerializer(serializers.ModelSerializer):
         with transaction.atomic():
             instance.save()
         return instance
+
+
+class SubmittedForCheckSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    status = serializers.ChoiceField(choices=["submitted_for_check"])
 
 
 class RevealSerializer(serializers.Serializer):

@@ -23,10 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pingan.geo.models import Grid
+from pingan.people import duplicates
 from pingan.people.filters import grids_in_scope
 from pingan.people.models import (
     AccessLog,
     Address,
+    DuplicateSubmission,
     Household,
     HouseholdGroup,
     HouseholdMember,
@@ -139,9 +141,21 @@ def _one_head_error() -> ValidationError:
 
 
 def _new_resident(
-    *, grid: Grid, name: str, id_number: str, phone: str, registered_address: str, acting_user
-) -> Resident:
-    """Return a new resident, validated, encrypted and saved; errors are keyed by field."""
+    *,
+    grid: Grid,
+    name: str,
+    id_number: str,
+    phone: str,
+    registered_address: str,
+    acting_user,
+    household: Household | None = None,
+    relation: str = "",
+) -> Resident | DuplicateSubmission:
+    """Return a new resident, validated, encrypted and saved; errors are keyed by field.
+
+    A number kept outside the user's scope gives a submission for the centre instead (see
+    ``pingan.people.duplicates``), so that the answer does not tell where it is kept.
+    """
     resident = Resident(
         name=name.strip(),
         grid=grid,
@@ -151,13 +165,17 @@ def _new_resident(
         collected_at=timezone.now(),
     )
     errors: dict[str, list[str]] = {}
+    kept_elsewhere = None
     try:
         resident.set_id_number(id_number)
     except ValidationError as error:
         errors["id_number"] = error.messages
     else:
-        if Resident.objects.filter(id_number_hash=resident.id_number_hash).exists():
-            errors["id_number"] = [_("A resident with this ID number is already kept.")]
+        kept = duplicates.kept_with_number(resident.id_number_hash)
+        if kept is not None and duplicates.in_scope(kept, acting_user):
+            errors["id_number"] = [duplicates.already_kept_message(kept)]
+        elif kept is not None:
+            kept_elsewhere = kept
     try:
         resident.set_phone(phone or "")
     except ValidationError as error:
@@ -168,6 +186,19 @@ def _new_resident(
         errors["registered_address"] = [_("Enter the household registration address.")]
     if errors:
         raise ValidationError(errors)
+    if kept_elsewhere is not None:
+        return duplicates.submit_for_check(
+            existing=kept_elsewhere,
+            id_number=id_number,
+            name=resident.name,
+            phone=phone or "",
+            registered_address=resident.registered_address,
+            grid=grid,
+            household=household,
+            relation=relation,
+            source=DuplicateSubmission.Source.PAGE,
+            acting_user=acting_user,
+        )
     try:
         with transaction.atomic():
             resident.save()
@@ -220,6 +251,7 @@ def create_household(
         collected_by=acting_user,
         collected_at=timezone.now(),
     )
+    household.submissions = []  # numbers sent to the centre to check (see duplicates.py)
     for index, member in enumerate(members, start=1):
         _check_relation(member["relation"])
         try:
@@ -230,6 +262,8 @@ def create_household(
                 phone=member.get("phone", ""),
                 registered_address=registered_address,
                 acting_user=acting_user,
+                household=household,
+                relation=member["relation"],
             )
         except ValidationError as error:
             # The form checks each row first; this names the row if something slipped past it.
@@ -238,7 +272,11 @@ def create_household(
                 for message in error.messages
             ]
             raise ValidationError({"members": messages}) from error
-        _add_membership(household, resident, member["relation"])
+        if isinstance(resident, DuplicateSubmission):
+            # The centre checks this number; the resident joins when it moves the record here.
+            household.submissions.append(resident)
+        else:
+            _add_membership(household, resident, member["relation"])
     return household
 
 
@@ -283,8 +321,12 @@ def add_new_member(
     registered_address: str,
     relation: str,
     acting_user,
-) -> HouseholdMember:
-    """Add a new resident (in the household's grid) to ``household`` as ``relation``."""
+) -> HouseholdMember | DuplicateSubmission:
+    """Add a new resident (in the household's grid) to ``household`` as ``relation``.
+
+    Return the membership, or the submission for the centre when the ID number is kept outside
+    the user's scope (the resident joins once the centre moves the kept record here).
+    """
     household = _lock(household, acting_user)
     _check_relation(relation)
     if relation == HEAD and _head_taken(household):
@@ -298,7 +340,11 @@ def add_new_member(
         phone=phone,
         registered_address=registered_address,
         acting_user=acting_user,
+        household=household,
+        relation=relation,
     )
+    if isinstance(resident, DuplicateSubmission):
+        return resident
     return _add_membership(household, resident, relation)
 
 

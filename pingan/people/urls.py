@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from pingan.people.views import collect, groups, households, residents, verify
+from pingan.people.views import collect, duplicates, groups, households, residents, verify
 
 app_name = "people"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("", residents.resident_list, name="resident_list"),
     path("unverified/", verify.unverified, name="unverified"),
     path("verify/<slug:kind>/<int:pk>/", verify.record_verify, name="record_verify"),
+    path("duplicates/", duplicates.duplicate_list, name="duplicate_list"),
+    path("duplicates/<int:pk>/resolve/", duplicates.duplicate_resolve, name="duplicate_resolve"),
     path("<int:pk>/", residents.resident_detail, name="resident_detail"),
     path("<int:pk>/reveal/", residents.resident_reveal, name="resident_reveal"),
     path("<int:pk>/verify/", residents.resident_verify, name="resident_verify"),

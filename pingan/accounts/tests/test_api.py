@@ -7,10 +7,10 @@ from axes.models import AccessAttempt
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from pingan.accounts.models import Department
+from pingan.accounts.models import ApiToken, Department
+from pingan.accounts.tokens import hash_key
 from pingan.geo.models import Grid
 
 pytestmark = pytest.mark.django_db
@@ -36,16 +36,18 @@ def test_right_password_gives_a_token_that_works(user):
     response = sign_in("center", PASSWORD)
     assert response.status_code == 200
     key = response.json()["token"]
-    assert key == Token.objects.get(user=user("center")).key
+    assert ApiToken.objects.get(user=user("center")).digest == hash_key(key)
     me = with_token(key).get("/api/v1/me/")
     assert me.status_code == 200
     assert me.json()["username"] == "center"
 
 
-def test_signing_in_twice_gives_the_same_token():
-    assert (
-        sign_in("grid01", PASSWORD).json()["token"] == sign_in("grid01", PASSWORD).json()["token"]
-    )
+def test_signing_in_twice_gives_two_tokens_that_both_work():
+    first = sign_in("grid01", PASSWORD).json()["token"]
+    second = sign_in("grid01", PASSWORD).json()["token"]
+    assert first != second
+    assert with_token(first).get("/api/v1/me/").status_code == 200
+    assert with_token(second).get("/api/v1/me/").status_code == 200
 
 
 def test_token_endpoint_also_answers_with_a_trailing_slash():

@@ -10,7 +10,6 @@ import threading
 
 import pytest
 from django.db import connection, connections
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from shapely.geometry import shape
 
@@ -98,9 +97,11 @@ def test_two_handlers_signing_at_once_one_wins_the_other_gets_illegal_transition
 
 
 def api_for(username: str) -> APIClient:
-    token, _ = Token.objects.get_or_create(user=User.objects.get(username=username))
+    from pingan.accounts.tokens import issue_token
+
+    _token, key = issue_token(User.objects.get(username=username))
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return api
 
 

@@ -138,3 +138,33 @@ def test_only_the_centre_merges(pair):
     for username in ("grid01", "dept-transport", "leader", "resident01"):
         with pytest.raises(IllegalTransition):
             move(duplicate, "merge", username, into=survivor.pk)
+
+
+# --- scope: the merged events a viewer may not open are not named --------------------------------
+
+
+@pytest.fixture
+def cross_scope_pair():
+    """A survivor in grid01's grid and a duplicate from grid02's grid (another township)."""
+    survivor = report("grid01", description="后山挡墙开裂")
+    duplicate = report("grid02", where=GRID02, description="另一处挡墙开裂，其实是同一处")
+    move(duplicate, "merge", "center", into=survivor.pk, note="同一处挡墙")
+    return survivor, duplicate
+
+
+def test_the_event_api_lists_only_merged_events_the_viewer_may_open(cross_scope_pair, api_as):
+    survivor, duplicate = cross_scope_pair
+    grid01 = api_as("grid01")
+    assert grid01.get(f"/api/v1/events/{duplicate.pk}/").status_code == 404
+    body = grid01.get(f"/api/v1/events/{survivor.pk}/").json()
+    assert body["merged_events"] == []
+    centre = api_as("center").get(f"/api/v1/events/{survivor.pk}/").json()
+    assert centre["merged_events"] == [{"id": duplicate.pk, "number": duplicate.number}]
+
+
+def test_the_event_page_names_only_merged_events_the_viewer_may_open(cross_scope_pair, client_as):
+    survivor, duplicate = cross_scope_pair
+    page = client_as("grid01").get(survivor.get_absolute_url())
+    assert page.status_code == 200
+    assert duplicate.number not in page.content.decode()
+    assert 'id="merged-events"' not in page.content.decode()

@@ -210,7 +210,14 @@ def detail_context(
         "assignments": list(event.assignments.all()),
         "pending": pending,
         "map_config": _event_map(event),
-        "merged_events": list(event.merged_events.only("id", "number", "title", "description")),
+        # Only the merged events this user may open: the others answer 404, so are not named.
+        "merged_events": list(
+            event.merged_events.visible_to(user).only("id", "number", "title", "description")
+        ),
+        "merged_into_visible": bool(
+            event.merged_into_id
+            and Event.objects.visible_to(user).filter(pk=event.merged_into_id).exists()
+        ),
         "department_link": bool(
             event.department_id
             and Department.objects.visible_to(user).filter(pk=event.department_id).exists()

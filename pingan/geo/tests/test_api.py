@@ -338,13 +338,23 @@ def test_locate_far_away_is_not_located(api_as):
     }
 
 
-def test_locate_hides_a_grid_outside_the_callers_scope(api_as, user):
+def test_locate_answers_a_point_in_a_grid_outside_the_callers_scope_as_not_located(api_as, user):
     grid = Grid.objects.get(pk__in=own_grids(user("grid01")))
     lng, lat = point_only_in(grid)
     body = api_as("grid02").get("/api/v1/grids/locate/", {"lng": lng, "lat": lat}).json()
+    far = api_as("grid02").get("/api/v1/grids/locate/", {"lng": 0, "lat": 0}).json()
+    assert {k: v for k, v in body.items() if k not in ("lng", "lat")} == {
+        k: v for k, v in far.items() if k not in ("lng", "lat")
+    }
+    assert body["located"] is False
+
+
+def test_locate_still_finds_the_callers_own_grid(api_as, user):
+    grid = Grid.objects.get(pk__in=own_grids(user("grid01")))
+    lng, lat = point_only_in(grid)
+    body = api_as("grid01").get("/api/v1/grids/locate/", {"lng": lng, "lat": lat}).json()
     assert body["located"] is True
-    assert body["grid"] is None
-    assert body["region"] is None
+    assert body["grid"]["id"] == grid.pk
 
 
 @pytest.mark.parametrize(

@@ -59,10 +59,19 @@ class MemberForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean_id_number(self) -> str:
+        from pingan.people import duplicates
+
         number = idnumber.validate(self.cleaned_data["id_number"])
-        if Resident.objects.filter(id_number_hash=Resident.hash_of(number)).exists():
-            raise ValidationError(_("A resident with this ID number is already kept."))
+        kept = duplicates.kept_with_number(Resident.hash_of(number))
+        # A number kept outside the user's scope passes here: the service sends it to the
+        # centre to check, and the answer must not tell that it is kept somewhere.
+        if kept is not None and (self.user is None or duplicates.in_scope(kept, self.user)):
+            raise ValidationError(duplicates.already_kept_message(kept))
         return number
 
     def clean_phone(self) -> str:

@@ -22,6 +22,7 @@ from pingan.core import crypto
 from pingan.core.bulk import copy_create
 from pingan.geo.models import Grid
 from pingan.people import idnumber
+from pingan.people.duplicates import SUBMITTED, submit_for_check
 from pingan.people.importers.base import (
     BATCH_SIZE,
     Importer,
@@ -32,7 +33,7 @@ from pingan.people.importers.base import (
     _choice,
     _text,
 )
-from pingan.people.models import Household, HouseholdMember, Resident
+from pingan.people.models import DuplicateSubmission, Household, HouseholdMember, Resident
 
 # Column key → accepted header names (Chinese first; the template writes the first one).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -243,12 +244,24 @@ class ResidentImporter(Importer):
                 to_create.append(resident)
             else:
                 if not self.scope.allows_path(resident.path, resident.grid_id):
+                    # Saying "kept outside your area" would let any importer test numbers:
+                    # the row goes to the centre to check, and the report says only that.
+                    submit_for_check(
+                        existing=resident,
+                        id_number=row.parsed,
+                        name=row.values["name"],
+                        phone=row.phone or "",
+                        registered_address=row.values["registered_address"],
+                        grid=grid,
+                        source=DuplicateSubmission.Source.IMPORT,
+                        acting_user=collector,
+                    )
                     self.reject(
                         Rejection(
                             row.number,
                             "身份证号",
-                            _("This person is recorded in a grid outside your area."),
-                            resident.id_number_masked,
+                            str(SUBMITTED),
+                            idnumber.mask(row.parsed.number),
                         )
                     )
                     continue

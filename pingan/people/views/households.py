@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from pingan.people import services
+from pingan.people.duplicates import SUBMITTED_FOR
 from pingan.people.filters import get_household_for_user, grid_choices, resident_search
 from pingan.people.forms.collect import HouseholdEditForm
 from pingan.people.forms.households import (
@@ -30,7 +31,13 @@ from pingan.people.forms.households import (
     NewMemberForm,
     RelationForm,
 )
-from pingan.people.models import Household, HouseholdGroup, HouseholdMember, Resident
+from pingan.people.models import (
+    DuplicateSubmission,
+    Household,
+    HouseholdGroup,
+    HouseholdMember,
+    Resident,
+)
 from pingan.people.views.base import _put_errors, _require_collector
 
 HEAD = HouseholdMember.Relation.HEAD
@@ -82,7 +89,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
     grids = grid_choices(request.user)
     if request.method == "POST":
         form = HouseholdForm(request.POST, grids=grids, prefix="household")
-        members = MemberFormSet(request.POST, prefix="member")
+        members = MemberFormSet(request.POST, prefix="member", form_kwargs={"user": request.user})
         # Both validated (no short circuit): the household's and its members' errors at once.
         if all([form.is_valid(), members.is_valid()]):
             data = form.cleaned_data
@@ -98,6 +105,8 @@ def household_new(request: HttpRequest) -> HttpResponse:
                 _put_errors(form, error)
             else:
                 messages.success(request, _("Household saved with its residents."))
+                for submission in household.submissions:
+                    messages.info(request, SUBMITTED_FOR % {"name": submission.name})
                 return redirect("people:household_detail", pk=household.pk)
         status = 400
     else:
@@ -150,7 +159,7 @@ def member_new(request: HttpRequest, pk: int) -> HttpResponse:
     _require_collector(request)
     household = get_household_for_user(request.user, pk)
     if request.method == "POST":
-        form = NewMemberForm(request.POST)
+        form = NewMemberForm(request.POST, user=request.user)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -166,10 +175,13 @@ def member_new(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 _put_errors(form, error)
             else:
-                messages.success(
-                    request,
-                    _("%(name)s joined the household.") % {"name": member.resident.name},
-                )
+                if isinstance(member, DuplicateSubmission):
+                    messages.info(request, SUBMITTED_FOR % {"name": member.name})
+                else:
+                    messages.success(
+                        request,
+                        _("%(name)s joined the household.") % {"name": member.resident.name},
+                    )
                 return redirect("people:household_detail", pk=household.pk)
         status = 400
     else:
