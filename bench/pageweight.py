@@ -62,10 +62,11 @@ def prepare() -> None:
     call_command("migrate", interactive=False, verbosity=0)
     if not Region.objects.exists():
         call_command("load_demo", verbosity=0)
-    from pingan import cli
-
-    # As `pingan demo` does (a commit from before that check collects every time).
-    if not getattr(cli, "_static_files_current", lambda: False)():
+    try:
+        from pingan.core.static_files import collected_files_current
+    except ImportError:  # a commit from before that check: collect every time
+        collected_files_current = bool
+    if not collected_files_current():  # as `pingan demo` does
         call_command("collectstatic", interactive=False, verbosity=0)
 
 

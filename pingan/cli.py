@@ -233,7 +233,9 @@ def demo(host: str, port: int, workers: int, *, events: int | None = None) -> in
     from pingan.notify.demo_robot import ensure_demo_channel
 
     _call("migrate", interactive=False, verbosity=0)
-    if not _static_files_current():
+    from pingan.core.static_files import collected_files_current
+
+    if not collected_files_current():
         _call("collectstatic", interactive=False, verbosity=0)
     print(_("The database is up to date."))
     county = demo_data.COUNTY_NAME
@@ -282,7 +284,9 @@ def serve(host: str, port: int, workers: int, *, with_worker: bool = False) -> i
     _setup_django()  # for the language of what this prints (gunicorn sets Django up on its own)
     from django.utils.translation import gettext as _
 
-    manifest = _missing_static_manifest()
+    from pingan.core.static_files import missing_manifest
+
+    manifest = missing_manifest()
     if manifest:
         message = _(
             "Pingan: the static files have not been collected (%(path)s is missing): run "
@@ -308,43 +312,6 @@ def serve(host: str, port: int, workers: int, *, with_worker: bool = False) -> i
     if argv[0] == gunicorn:
         os.execvp(gunicorn, argv)  # noqa: S606 -- a fixed argument list, no shell
     return manage(argv[argv.index("manage") + 1 :])
-
-
-def _missing_static_manifest() -> str:
-    """Return the path of the static files' manifest if pages need it and it is missing."""
-    from django.conf import settings
-    from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
-
-    # Under DEBUG the manifest storage names files as they are and needs no manifest.
-    if settings.DEBUG or not isinstance(staticfiles_storage, ManifestFilesMixin):
-        return ""
-    if staticfiles_storage.exists(staticfiles_storage.manifest_name):
-        return ""
-    return staticfiles_storage.path(staticfiles_storage.manifest_name)
-
-
-def _static_files_current() -> bool:
-    """Return whether the collected static files are newer than every source file.
-
-    Collecting hashes and compresses every file again (a minute on a slow machine), so the
-    demo skips it when `make static` has just done it.
-    """
-    from django.apps import apps
-    from django.contrib.staticfiles.finders import get_finders
-    from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
-
-    ignore = apps.get_app_config("staticfiles").ignore_patterns  # as collectstatic ignores
-    if not isinstance(staticfiles_storage, ManifestFilesMixin):
-        return False
-    try:
-        collected = os.path.getmtime(staticfiles_storage.path(staticfiles_storage.manifest_name))
-    except OSError:
-        return False
-    for finder in get_finders():
-        for path, storage in finder.list(ignore):
-            if os.path.getmtime(storage.path(path)) > collected:
-                return False
-    return True
 
 
 WORKER_STOP_SECONDS = 15

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -15,7 +18,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from pingan import cli
+from pingan.core.static_files import collected_files_current
 
 pytestmark = pytest.mark.django_db
 
@@ -91,23 +94,35 @@ def test_an_unhashed_static_name_is_only_cached_briefly(collected):
 
 
 def test_the_demo_collects_again_only_when_a_source_file_changed(collected, settings):
-    assert cli._static_files_current()
+    assert collected_files_current()
 
     later = os.path.getmtime(collected.path(collected.manifest_name)) + 10
     source = settings.STATICFILES_DIRS[0] / "site" / "site.css"
     os.utime(source, (later, later))
 
-    assert not cli._static_files_current()
+    assert not collected_files_current()
 
 
-def test_serve_refuses_to_start_without_collected_static_files(settings, tmp_path, capsys):
-    settings.DEBUG = False
-    settings.STATIC_ROOT = tmp_path / "static"
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": PRODUCTION_STORAGE}}
+def test_serve_refuses_to_start_without_collected_static_files(tmp_path):
+    root = Path(__file__).resolve().parents[3]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PINGAN_", "DJANGO_"))}
+    env |= {
+        "PINGAN_VAR_DIR": str(tmp_path / "var"),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pingan.cli", "serve", "--port", "8999"],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
-    assert cli.serve("127.0.0.1", 8999, 1) == 1
-
-    assert "collectstatic" in capsys.readouterr().err
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "collectstatic" in result.stderr
+    assert "staticfiles.json" in result.stderr
 
 
 def test_pages_are_sent_gzipped_when_the_browser_asks(client_as):
