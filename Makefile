@@ -36,9 +36,12 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-## static: front-end libraries from npm into pingan/static/vendor, compiled translations
+## static: front-end libraries from npm into pingan/static/vendor, compiled translations; then
+## collectstatic: hashed names and gzip/brotli copies under var/static, as `pingan serve` needs
+## (`pingan demo` collects again, which is quick when nothing changed). Tests need neither.
 static: install $(NODE_STAMP)
 	$(BIN)/python scripts/build_static.py
+	$(BIN)/pingan manage collectstatic --noinput --verbosity 0
 
 ## check-browser: the browser tests drive Debian's chromium; install it when we can (root)
 check-browser:

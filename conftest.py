@@ -20,6 +20,14 @@ def pytest_configure(config):
     # Nor its 25,000 synthetic residents (pingan/people/tests load what they need).
     settings.PINGAN_DEMO_RESIDENTS = 0
     settings.AXES_ENABLED = True
+    # Static files straight from the source folders under their own names: no test depends on
+    # a `collectstatic` having run, or on it being newer than the last edit of a CSS file.
+    # core/tests/test_static_files.py collects them to test what production serves.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
     # Tasks run synchronously in tests (in-memory storage); tests that need the real queue
     # (retries, the consumer, Redis) build their own Huey instance.
     from huey.contrib.djhuey import HUEY

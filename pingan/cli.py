@@ -233,7 +233,10 @@ def demo(host: str, port: int, workers: int, *, events: int | None = None) -> in
     from pingan.notify.demo_robot import ensure_demo_channel
 
     _call("migrate", interactive=False, verbosity=0)
-    _call("collectstatic", interactive=False, verbosity=0)
+    from pingan.core.static_files import collected_files_current
+
+    if not collected_files_current():
+        _call("collectstatic", interactive=False, verbosity=0)
     print(_("The database is up to date."))
     county = demo_data.COUNTY_NAME
     if Region.objects.exists():
@@ -281,6 +284,16 @@ def serve(host: str, port: int, workers: int, *, with_worker: bool = False) -> i
     _setup_django()  # for the language of what this prints (gunicorn sets Django up on its own)
     from django.utils.translation import gettext as _
 
+    from pingan.core.static_files import missing_manifest
+
+    manifest = missing_manifest()
+    if manifest:
+        message = _(
+            "Pingan: the static files have not been collected (%(path)s is missing): run "
+            "`pingan manage collectstatic` first."
+        )
+        print(message % {"path": manifest}, file=sys.stderr)
+        return 1
     url = f"http://{shown}:{port}/"
     print(_("Pingan: %(url)s  (Ctrl+C to stop)") % {"url": url}, flush=True)
     gunicorn = _gunicorn()

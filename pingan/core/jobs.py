@@ -18,6 +18,11 @@ Progress is written to the job row at most every ``PROGRESS_INTERVAL`` seconds. 
 that works inside one big transaction (the grid importer does) cannot make those writes visible
 through its own connection, so on PostgreSQL they go through a second connection; on SQLite,
 which has one writer at a time, they wait for the transaction to end.
+
+On SQLite a job that streams rows (``iterator()``) keeps a read open on its connection while it
+reports progress; once another job has written meanwhile, a write on that connection fails at
+once with "database is locked", whatever the busy timeout (the read's snapshot is stale). Such
+a write goes through a second connection, which has no read open.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from typing import Any
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from django.utils.text import get_valid_filename
@@ -232,22 +237,39 @@ def _write_progress(job: Job) -> bool:
     connection = connections[DEFAULT_DB_ALIAS]
     depth = job.__dict__.get("_atomic_depth", len(connection.atomic_blocks))
     if len(connection.atomic_blocks) <= depth:
-        job.save(update_fields=["percent", "messages"])
+        if connection.vendor != "sqlite":
+            job.save(update_fields=["percent", "messages"])
+            return True
+        try:
+            job.save(update_fields=["percent", "messages"])
+        except OperationalError:
+            # A read still open on this connection (rows streamed by iterator()) holds a
+            # snapshot older than another job's write: see the module's docstring.
+            return _write_on_side_connection(job, connection, skip_locked=False)
         return True
     if connection.vendor != "postgresql":
         return False  # SQLite: the transaction holds the only write lock; wait for the end
+    # SKIP LOCKED: if the job function's own transaction holds the row, waiting for it from
+    # the same thread would never end.
+    return _write_on_side_connection(job, connection, skip_locked=True)
+
+
+def _write_on_side_connection(job: Job, connection, *, skip_locked: bool) -> bool:
+    """Write percent and messages through a second connection, in its own transaction."""
     side = job.__dict__.get("_side_connection")
     if side is None:
         side = job.__dict__["_side_connection"] = connections.create_connection(DEFAULT_DB_ALIAS)
     table = connection.ops.quote_name(Job._meta.db_table)
     messages = Job._meta.get_field("messages").get_db_prep_save(job.messages, connection=side)
+    row = (
+        f"(SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)"  # noqa: S608 -- quoted table name
+        if skip_locked
+        else "%s"
+    )
     try:
         with side.cursor() as cursor:
-            # SKIP LOCKED: if the job function's own transaction holds the row, waiting for it
-            # from the same thread would never end.
             cursor.execute(
-                f"UPDATE {table} SET percent = %s, messages = %s WHERE id = "  # noqa: S608 -- quoted table name
-                f"(SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
+                f"UPDATE {table} SET percent = %s, messages = %s WHERE id = {row}",  # noqa: S608 -- quoted table name
                 [job.percent, messages, job.pk],
             )
             return cursor.rowcount == 1

@@ -158,7 +158,12 @@
     drawTownships(map, config.regionsUrl, true);
     map.on("click", function (e) {
       if (marker) { map.removeLayer(marker); }
-      marker = L.marker(e.latlng).addTo(map);
+      // A circle, not Leaflet's default pin: the pin finds its image by the file's unhashed
+      // name, which collectstatic changes.
+      marker = L.circleMarker(e.latlng, {
+        radius: 9, color: "#fff", weight: 2, fillColor: "#dc3545", fillOpacity: 1,
+        className: "picked-marker"
+      }).addTo(map);
       if (lng) { lng.value = e.latlng.lng.toFixed(6); }
       if (lat) { lat.value = e.latlng.lat.toFixed(6); }
       pointChanged(lng);
