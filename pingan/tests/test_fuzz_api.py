@@ -15,6 +15,7 @@ revoked). Examples are bounded and derandomized: CI stays fast and stable.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 
 import pytest
 import schemathesis
@@ -22,6 +23,7 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from django.test import Client, override_settings
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -96,7 +98,9 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         try:
             KNOWN_IDS.update(_build_world())
         except BaseException:
+            transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+            media.disable()
             raise
     yield
     KNOWN_IDS.clear()
@@ -126,25 +130,42 @@ def _keeping_the_test_connection():
 def _build_world() -> dict[str, list]:
     """Make the rows the fuzzer needs besides the demo county; return their ids by resource."""
     from pingan.events.models import Category
-    from pingan.events.tests.conftest import GRID02, event_in
+    from pingan.events.tests.conftest import GRID01, GRID02, event_in
     from pingan.geo.models import Grid, Region
-    from pingan.people.tests.test_api import OTHER_ID, make_resident
-    from pingan.workflow.tests.test_api import _soon
+    from pingan.people import idnumber
 
     events = [event_in(status) for status in ("dispatched", "in_progress", "resolved", "closed")]
     # One outside grid01's scope: the grid worker must get 404 for it, never a 5xx.
     events.append(event_in("signed", reporter="grid02", where=GRID02))
-    residents = [make_resident(), make_resident(GRID02, OTHER_ID, "张三", "13800001111")]
-    reminder = Client(headers=_sign_in("grid01")).post(
-        "/api/v1/reminders/",
-        {"title": "回访王大爷", "due_at": _soon()},
-        content_type="application/json",
-    )
-    assert reminder.status_code == 201, reminder.content
+
+    def post(url: str, data: dict, username: str = "center") -> int:
+        answer = Client(headers=_sign_in(username)).post(url, data, content_type="application/json")
+        assert answer.status_code == 201, answer.content
+        return answer.json()["id"]
+
+    residents = [
+        post(
+            "/api/v1/residents/",
+            {
+                "name": name,
+                "grid_code": grid,
+                "id_number": idnumber.generate("513999", dt.date(1956 + n, 3, 14), 100 + n),
+                "phone": f"1391234567{n}",
+                "registered_address": "示范县",
+            },
+        )
+        for n, (name, grid) in enumerate([("王秀兰", GRID01), ("张三", GRID02)])
+    ]
+    due_at = (timezone.now() + dt.timedelta(hours=2)).isoformat()
+    # Reminders are their owner's only: one each.
+    reminders = [
+        post("/api/v1/reminders/", {"title": "回访王大爷", "due_at": due_at}, username)
+        for username in ROLES
+    ]
     ids = {
         "events": [event.pk for event in events],
-        "residents": [resident.pk for resident in residents],
-        "reminders": [reminder.json()["id"]],
+        "residents": residents,
+        "reminders": reminders,
         "grids": list(Grid.objects.values_list("pk", flat=True)[:3]),
         "regions": list(Region.objects.values_list("pk", flat=True)[:3]),
         "categories": list(Category.objects.values_list("code", flat=True)[:3]),
