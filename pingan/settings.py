@@ -345,6 +345,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation declares the error answers it may give (pingan/core/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pingan.core.openapi.declare_errors",
+    ],
     # Tags and operation ids start after the version: "grids", "grids_list".
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Several models have a "kind" or "role"; name each choice set after its model.

@@ -71,10 +71,6 @@ class TokenSerializer(serializers.Serializer):
     )
 
 
-class TokenErrorSerializer(serializers.Serializer):
-    non_field_errors = serializers.ListField(child=serializers.CharField())
-
-
 class LockedOutSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
@@ -116,7 +112,8 @@ class TokenView(APIView):
         request=TokenCredentialsSerializer,
         responses={
             200: TokenSerializer,
-            400: OpenApiResponse(TokenErrorSerializer, description=_("Wrong credentials.")),
+            # The shared field-error shape (pingan/core/openapi.py): a missing field is named.
+            400: OpenApiResponse(description=_("Wrong credentials.")),
             403: OpenApiResponse(
                 LockedOutSerializer, description=_("Two-factor enrolment required.")
             ),

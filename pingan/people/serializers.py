@@ -57,7 +57,7 @@ class AddressSerializer(serializers.ModelSerializer):
     """A standard address (标准地址) with its text."""
 
     text = serializers.CharField(source="__str__", read_only=True)
-    grid = PeopleGridSerializer(read_only=True)
+    grid = PeopleGridSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Address
@@ -91,7 +91,7 @@ def _setter_errors(error: DjangoValidationError) -> list[str]:
 class ResidentSerializer(serializers.ModelSerializer):
     """A resident with masked numbers; ``id_number`` and ``phone`` only go in."""
 
-    grid = PeopleGridSerializer(read_only=True)
+    grid = PeopleGridSerializer(read_only=True, allow_null=True)
     grid_code = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Grid.objects.all(),
@@ -99,7 +99,7 @@ class ResidentSerializer(serializers.ModelSerializer):
         required=False,
         help_text=_("The grid the resident lives in (code); yours if you keep one grid."),
     )
-    address = AddressRefSerializer(read_only=True)
+    address = AddressRefSerializer(read_only=True, allow_null=True)
     address_id = serializers.PrimaryKeyRelatedField(
         source="address",
         queryset=Address.objects.all(),
@@ -257,8 +257,8 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
-    grid = PeopleGridSerializer(read_only=True)
-    address = AddressRefSerializer(read_only=True)
+    grid = PeopleGridSerializer(read_only=True, allow_null=True)
+    address = AddressRefSerializer(read_only=True, allow_null=True)
     members = MemberSerializer(source="memberships", many=True, read_only=True)
 
     class Meta:
@@ -267,7 +267,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
 
 class HouseSerializer(serializers.ModelSerializer):
-    grid = PeopleGridSerializer(read_only=True)
+    grid = PeopleGridSerializer(read_only=True, allow_null=True)
     address = AddressRefSerializer(read_only=True)
 
     class Meta:
@@ -286,8 +286,8 @@ class HouseSerializer(serializers.ModelSerializer):
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
-    grid = PeopleGridSerializer(read_only=True)
-    address = AddressRefSerializer(read_only=True)
+    grid = PeopleGridSerializer(read_only=True, allow_null=True)
+    address = AddressRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Organization
@@ -327,7 +327,7 @@ class OrganizationRefSerializer(serializers.ModelSerializer):
 class HouseholdGroupSerializer(serializers.ModelSerializer):
     """A 联户 group (十户联防 / 十铺 / 十车) with its head, households, shops and vehicles."""
 
-    grid = PeopleGridSerializer(read_only=True)
+    grid = PeopleGridSerializer(read_only=True, allow_null=True)
     head = GroupHeadSerializer(read_only=True, allow_null=True)
     households = HouseholdRefSerializer(many=True, read_only=True)
     organizations = OrganizationRefSerializer(many=True, read_only=True)
