@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pingan.core.browser_testing import BROWSER_TEST_MARKS, log_in
 from pingan.events.tests.conftest import event_in
+from pingan.events.tests.test_browser import screenshot
 
 pytestmark = BROWSER_TEST_MARKS
 
@@ -81,4 +82,5 @@ def test_the_verification_page_shows_the_resolution_photo_beside_the_verify_butt
     for selector in ("#action-form-verify button[type=submit]", "#action-rework > summary"):
         assert page.locator(selector).bounding_box()["height"] >= MIN_TARGET
     assert short_buttons(page) == []
+    screenshot(page, "events-verify-phone.png")
     context.close()
