@@ -301,6 +301,10 @@ def serve(host: str, port: int, workers: int, *, with_worker: bool = False) -> i
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
         argv = [gunicorn, "pingan.wsgi:application", "--bind", address, "--workers", str(workers)]
         argv += ["--access-logfile", "-"]
+        if with_worker:
+            # The demo's start-up speaks Chinese: gunicorn's own English INFO lines (booting,
+            # listening) stay out of it; warnings, errors and the access log remain.
+            argv += ["--log-level", "warning"]
     else:
         # gunicorn needs fork() and POSIX signals; elsewhere Django's own server does for a demo.
         argv = [sys.executable, "-m", "pingan.cli", "manage", "runserver", "--noreload"]
@@ -327,7 +331,10 @@ def _run_beside_worker(server_argv: list[str]) -> int:
     from django.utils.translation import gettext as _
 
     print(_("Pingan: starting the background worker (pingan worker)"), flush=True)
-    worker_process = subprocess.Popen([sys.executable, "-m", "pingan.cli", "worker"])  # noqa: S603
+    # --quiet: the consumer's English INFO lines (every task run, every minute's sweep) would
+    # bury the demo's output; its warnings and errors still show.
+    worker_argv = [sys.executable, "-m", "pingan.cli", "worker", "--quiet"]
+    worker_process = subprocess.Popen(worker_argv)  # noqa: S603
     server = None
     previous: dict[int, object] = {}
     try:

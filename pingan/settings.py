@@ -490,5 +490,11 @@ LOGGING = {
     "filters": {"one_line_4xx": {"()": "pingan.core.logfilters.OneLineClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["one_line_4xx"]}},
     "root": {"handlers": ["console"], "level": env("PINGAN_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # The worker (huey's consumer) gives the "huey" logger a handler of its own: passed on
+        # to the root's as well, every line printed twice. Elsewhere it has no handler, and
+        # Python's last resort still prints its warnings and errors.
+        "huey": {"propagate": False},
+    },
 }

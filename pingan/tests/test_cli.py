@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -107,6 +108,7 @@ def test_serve_execs_gunicorn_on_the_requested_address(no_exec, capsys, monkeypa
     assert "pingan.wsgi:application" in argv
     assert argv[argv.index("--bind") + 1] == "127.0.0.1:8123"
     assert argv[argv.index("--workers") + 1] == "3"
+    assert "--log-level" not in argv  # alone, gunicorn keeps its own log level
     assert "http://127.0.0.1:8123/" in capsys.readouterr().out
 
 
@@ -162,10 +164,18 @@ def test_demo_on_a_loaded_database_prints_the_accounts_and_serves(no_exec, capsy
     assert "http://127.0.0.1:8124/" in out
     # The worker starts first, then gunicorn runs as a child (not exec'd) so both can be stopped.
     worker, server = FakePopen.started
-    assert worker == [sys.executable, "-m", "pingan.cli", "worker"]
+    # Quiet, both: their English INFO lines (gunicorn booting, every task the worker runs)
+    # would fill the demo's Chinese output; warnings and errors still show.
+    assert worker == [sys.executable, "-m", "pingan.cli", "worker", "--quiet"]
     assert server[0] == "/venv/bin/gunicorn"
     assert server[server.index("--bind") + 1] == "127.0.0.1:8124"
+    assert server[server.index("--log-level") + 1] == "warning"
     assert no_exec == []
+
+
+def test_the_workers_log_lines_are_printed_once():
+    """The consumer adds its own handler to the "huey" logger; the root's must not repeat it."""
+    assert logging.getLogger("huey").propagate is False
 
 
 @pytest.mark.django_db
