@@ -222,6 +222,9 @@ def demo(host: str, port: int, workers: int, *, events: int | None = None) -> in
     os.environ.setdefault("PINGAN_SITE_URL", f"http://{host}:{port}")
     # A demo shows its API docs to anyone; a real deployment asks for a sign-in first.
     os.environ.setdefault("PINGAN_PUBLIC_API_DOCS", "1")
+    # Its output is the Chinese lines printed here; the processes' own INFO logs (a sweep's
+    # figures every minute) would drown them. Warnings and errors still show.
+    os.environ.setdefault("PINGAN_LOG_LEVEL", "WARNING")
     _setup_django()
     _set_demo_events(events)
     from django.conf import settings

@@ -226,6 +226,11 @@ def test_pingan_demo_opens_the_api_docs_to_anyone(no_exec, monkeypatch):
     monkeypatch.setenv("PINGAN_PUBLIC_API_DOCS", "")
     monkeypatch.delenv("PINGAN_PUBLIC_API_DOCS")  # restored to unset after the test
 
+    monkeypatch.setenv("PINGAN_LOG_LEVEL", "")
+    monkeypatch.delenv("PINGAN_LOG_LEVEL")
+
     assert cli.main(["demo", "--port", "8126"]) == 0
 
     assert cli.os.environ["PINGAN_PUBLIC_API_DOCS"] == "1"
+    # The web server and the worker it starts log warnings and errors, not every sweep.
+    assert cli.os.environ["PINGAN_LOG_LEVEL"] == "WARNING"
